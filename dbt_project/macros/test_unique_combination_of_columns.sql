@@ -1,0 +1,8 @@
+{#- Generic test: no two rows share the same values in `combination_of_columns` (the model's grain).
+    Written here because packages from the dbt hub cannot be installed offline. -#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+    select {{ combination_of_columns | join(', ') }}, count(*) as n_rows
+    from {{ model }}
+    group by {{ combination_of_columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}

@@ -1,0 +1,159 @@
+"""The monthly refresh, one function per task. The Airflow DAG wires these; tests and the CLI call them directly.
+
+Arguments and return values are plain JSON-able data, so they travel through XCom unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from tradewatch import quality, transform
+from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
+from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
+from tradewatch.landing import LandedPart, LandedRelease, LandingZone, utc_now
+from tradewatch.periods import add_months, format_month, month_range, parse_month, reference_month
+from tradewatch.settings import Settings
+from tradewatch.sources import census
+from tradewatch.warehouse import load_release, open_warehouse, release_status
+
+log = logging.getLogger(__name__)
+
+DATASETS = tuple(census.DATASETS)
+
+
+def census_transport(settings: Settings) -> Transport:
+    if settings.source_mode == "replay":
+        return ReplayTransport(settings.archive_dir)
+    if not settings.census_api_key:
+        raise TradewatchError("CENSUS_API_KEY is not set: the Census API requires a key since 2026-05-12. "
+                              "Get one at https://api.census.gov/data/key_signup.html, or run on the sample "
+                              "archive (TRADEWATCH_SOURCE_MODE=replay)")
+    return HttpTransport(settings.http, secret_params={"key": settings.census_api_key.reveal() or ""})
+
+
+def plan(settings: Settings, logical_date: str) -> list[dict]:
+    """What to fetch in this run: per dataset, the months from the start month to the reference month that are
+    not loaded yet, the reference month itself, and in the June release (April data) the three prior years again,
+    which Census revises every June."""
+    ref = reference_month(datetime.fromisoformat(logical_date), settings.census_lag_months)
+    if ref < settings.start_month:
+        raise TradewatchError(f"reference month {format_month(ref)} is before TRADEWATCH_START_MONTH "
+                              f"{format_month(settings.start_month)}")
+    with open_warehouse(settings.duckdb_path) as con:
+        known = {
+            (ds, p.strftime("%Y-%m"))
+            for ds, p in con.execute(
+                "SELECT DISTINCT dataset, period FROM audit.releases WHERE status <> 'rejected'").fetchall()
+        }
+    revision: set[str] = set()
+    if ref.month == 4:
+        revision = {format_month(m) for m in month_range(date(ref.year - 3, 1, 1), add_months(ref, -1))}
+    work = []
+    for ds in DATASETS:
+        months = [format_month(m) for m in month_range(settings.start_month, ref)]
+        wanted = [m for m in months if (ds, m) not in known or m == format_month(ref) or m in revision]
+        work.append({"dataset": ds, "periods": wanted, "reference_month": format_month(ref)})
+        log.info("%s: %d month(s) to fetch, reference month %s", ds, len(wanted), format_month(ref))
+    return work
+
+
+def fetch(settings: Settings, dataset: str, periods: list[str]) -> dict:
+    """Fetch and land every period; write a manifest per release. Raises after trying all if any failed."""
+    client = census.CensusClient(census_transport(settings), settings.census_base_url)
+    zone = LandingZone(settings.landing_dir)
+    ds = census.dataset(dataset)
+    landed, not_published, failures = [], [], []
+    for index, period in enumerate(periods, start=1):
+        try:
+            responses = client.fetch_release(ds, parse_month(period))
+        except NotYetPublished as exc:
+            not_published.append(period)
+            log.info("%s", exc)
+            continue
+        except SourceError as exc:
+            failures.append(f"{dataset} {period}: {exc}")
+            log.error("%s %s failed: %s", dataset, period, exc)
+            continue
+        fetched_at = utc_now()
+        parts = []
+        for name, response in responses:
+            sha, rel = zone.store(response.body)
+            parts.append(LandedPart(name, response.url, sha, rel, response.status, len(response.body),
+                                    response.header("Content-Type")))
+        synthetic = any(response.header(SYNTHETIC_HEADER) for _, response in responses)
+        release = LandedRelease(census.SOURCE, dataset, period, fetched_at, tuple(parts), synthetic)
+        zone.write_manifest(release)
+        landed.append(release.release_id)
+        if index % 12 == 0 or index == len(periods):
+            log.info("%s: fetched %d of %d month(s)", dataset, index, len(periods))
+    if failures:
+        raise SourceError(f"{len(failures)} of {len(periods)} {dataset} release(s) could not be fetched; the "
+                          f"{len(landed)} landed are kept:\n" + "\n".join(failures))
+    return {"dataset": dataset, "landed": len(landed), "not_published": not_published}
+
+
+def load(settings: Settings, dataset: str) -> dict:
+    """Load every landed release of `dataset` that the warehouse does not hold yet (each in one transaction)."""
+    zone = LandingZone(settings.landing_dir)
+    manifests = sorted((settings.landing_dir / "manifests" / dataset).glob("*/*.json"))
+    counts = {"loaded": 0, "unchanged": 0, "rejected": 0}
+    rejected = []
+    with open_warehouse(settings.duckdb_path) as con:
+        for index, path in enumerate(manifests, start=1):
+            release = zone.read_manifest(path)
+            status = release_status(con, release.release_id)
+            if status is not None and status != "rejected":
+                counts["unchanged"] += 1
+                continue
+            result = load_release(con, zone, release)
+            counts[result.status] += 1
+            if result.status == "rejected":
+                rejected.append(f"{dataset} {release.period}: {result.detail}")
+            if index % 24 == 0:
+                log.info("%s: %d of %d landed release(s) checked", dataset, index, len(manifests))
+    log.info("%s: %s", dataset, counts)
+    if rejected:
+        raise TradewatchError(f"{len(rejected)} {dataset} release(s) could not be loaded and were rejected; "
+                              "nothing of them reached raw and everything loaded before is intact:\n"
+                              + "\n".join(rejected))
+    return {"dataset": dataset, **counts}
+
+
+def validate(settings: Settings, dataset: str) -> dict:
+    results = quality.validate_pending(settings, dataset)
+    return {"dataset": dataset, "published": sum(r.success for r in results)}
+
+
+def build(settings: Settings) -> dict:
+    transform.build(settings)
+    return {"built": True}
+
+
+def summary(settings: Settings) -> str:
+    """A short account of the warehouse: releases by status and the latest trade balance rows."""
+    lines = []
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        for dataset, status, n, first, last in con.execute(
+            "SELECT dataset, status, count(*), min(period), max(period) FROM audit.releases "
+            "GROUP BY ALL ORDER BY 1, 2").fetchall():
+            lines.append(f"  {dataset:<20} {status:<12} {n:>4} release(s)  {first:%Y-%m} .. {last:%Y-%m}")
+        validations = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE success) FROM audit.validations").fetchall()[0]
+        lines.append(f"  validations: {validations[0]} run, {validations[1]} passed")
+        has_mart = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
+            "AND table_name = 'trade_balance_monthly'").fetchall()[0][0]
+        if has_mart:
+            synthetic = con.execute("SELECT bool_or(is_synthetic) FROM marts.trade_balance_monthly").fetchall()[0][0]
+            label = " — SYNTHETIC sample data, not published figures" if synthetic else ""
+            lines.append(f"\n  marts.trade_balance_monthly (US-reported, partner China, US$ billions){label}:")
+            lines.append(f"  {'period':<8} {'exports':>8} {'imports':>8} {'balance':>8} {'imp YoY%':>9} "
+                         f"{'bal 12m':>8}")
+            for period, exp, imp, bal, yoy, r12 in con.execute(
+                "SELECT period_month, exports_usd / 1e9, imports_usd / 1e9, balance_usd / 1e9, imports_yoy_pct, "
+                "balance_rolling_12m_usd / 1e9 FROM marts.trade_balance_monthly "
+                "WHERE partner_iso3 = 'CHN' ORDER BY period_month DESC LIMIT 8").fetchall():
+                yoy_text = f"{yoy:>9.1f}" if yoy is not None else f"{'':>9}"
+                lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f} {bal:>8.2f} {yoy_text} {r12:>8.1f}")
+    return "\n".join(lines)

@@ -1,0 +1,32 @@
+"""The sample release archive: SYNTHETIC releases in the publishers' exact formats, for the embedded default.
+
+Values are invented (labelled synthetic wherever shown) but shaped like the real series: magnitudes, seasonality,
+the 2018-2019 tariff rounds and the spring-2025 shock. The archive is replayed through the real clients.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from tradewatch.http import ReleaseArchive
+from tradewatch.sample import census
+
+#: Last month in the default archive (fixed, so the archive does not depend on the day it is generated).
+DEFAULT_START = date(2017, 1, 1)
+DEFAULT_END = date(2026, 9, 1)
+
+
+def write_sample_archive(root: Path, start: date = DEFAULT_START, end: date = DEFAULT_END,
+                         base_url: str | None = None) -> dict[str, int]:
+    """Write every source's sample releases under `root`; return the number of files per source."""
+    archive = ReleaseArchive(root)
+    archive.index.clear()
+    counts = {"census": census.write(archive, start, end, base_url=base_url)}
+    archive.save()
+    (Path(root) / "README.txt").write_text(
+        "SYNTHETIC sample release archive written by `tradewatch sample`.\n"
+        "The files are in the publishers' exact response formats; the values are invented.\n"
+        f"Months: {start:%Y-%m} to {end:%Y-%m}.\n"
+    )
+    return counts

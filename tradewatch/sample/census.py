@@ -1,0 +1,225 @@
+"""Synthetic Census intltrade releases (imports/hs and exports/hs, China and the all-countries total, HS2 and HS6).
+
+Deterministic: the same arguments always write the same bytes. Internally consistent: HS6 lines add up exactly to
+their chapter, China plus the rest of the world is the `-` total row, duty <= dutiable value <= consumption value.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+
+from tradewatch.http import ReleaseArchive
+from tradewatch.periods import format_month, month_range
+from tradewatch.settings import CENSUS_BASE_URL
+from tradewatch.sources import census as src
+
+CHAPTERS = [f"{c:02d}" for c in range(1, 98) if c != 77]
+
+# Annual anchors, US$ billions (shaped like the published series; values here are synthetic).
+CN_IMPORTS = {2017: 505, 2018: 538, 2019: 452, 2020: 435, 2021: 505, 2022: 536, 2023: 427, 2024: 439,
+              2025: 440, 2026: 440}
+CN_EXPORTS = {2017: 130, 2018: 120, 2019: 106, 2020: 124, 2021: 151, 2022: 154, 2023: 148, 2024: 143,
+              2025: 143, 2026: 143}
+WORLD_IMPORTS = {2017: 2340, 2018: 2540, 2019: 2497, 2020: 2336, 2021: 2833, 2022: 3242, 2023: 3083,
+                 2024: 3267, 2025: 3300, 2026: 3280}
+WORLD_EXPORTS = {2017: 1546, 2018: 1665, 2019: 1643, 2020: 1424, 2021: 1754, 2022: 2065, 2023: 2019,
+                 2024: 2065, 2025: 2120, 2026: 2150}
+
+SEASON_CN_IMPORTS = [1.02, 0.80, 0.82, 0.93, 0.98, 0.98, 1.04, 1.08, 1.09, 1.12, 1.07, 1.07]
+SEASON_CN_EXPORTS = [0.98, 0.88, 0.98, 0.93, 0.94, 0.93, 0.88, 0.94, 1.00, 1.15, 1.22, 1.17]
+SEASON_WORLD = [0.97, 0.92, 1.03, 0.98, 1.02, 1.00, 0.99, 1.02, 0.99, 1.04, 1.01, 1.03]
+
+# Trade-war shock multipliers on China flows, by month (the spring-2025 collapse, then a partial recovery).
+SHOCK_CN_IMPORTS = {"2025-01": 1.06, "2025-02": 1.02, "2025-03": 0.90, "2025-04": 0.80, "2025-05": 0.64,
+                    "2025-06": 0.60, "2025-07": 0.66, "2025-08": 0.68, "2025-09": 0.70, "2025-10": 0.70,
+                    "2025-11": 0.72, "2025-12": 0.72}
+SHOCK_CN_EXPORTS = {"2025-03": 0.95, "2025-04": 0.85, "2025-05": 0.72, "2025-06": 0.74, "2025-07": 0.74,
+                    "2025-08": 0.72, "2025-09": 0.74, "2025-10": 0.75, "2025-11": 0.78, "2025-12": 0.80}
+SHOCK_2026_CN_IMPORTS, SHOCK_2026_CN_EXPORTS = 0.74, 0.82
+
+# Effective US tariff rate on imports from China (calculated duty / consumption value), stepping with events.
+CN_DUTY_STEPS = [("2017-01", 0.030), ("2018-07", 0.045), ("2018-09", 0.085), ("2019-06", 0.120),
+                 ("2019-09", 0.150), ("2020-02", 0.130), ("2024-10", 0.135), ("2025-02", 0.190),
+                 ("2025-03", 0.250), ("2025-04", 0.380), ("2025-05", 0.410), ("2025-06", 0.360),
+                 ("2025-11", 0.310), ("2026-03", 0.220)]
+WORLD_DUTY_STEPS = [("2017-01", 0.014), ("2018-07", 0.016), ("2019-06", 0.018), ("2025-03", 0.040),
+                    ("2025-05", 0.080), ("2025-06", 0.095), ("2026-03", 0.075)]
+
+CHAPTER_WEIGHTS = {
+    "cn_imports": {"85": 26, "84": 21, "94": 5.5, "95": 5.5, "39": 3.8, "87": 3.2, "61": 2.8, "62": 2.5,
+                   "64": 2.5, "73": 2.2, "90": 2.0, "42": 1.6, "29": 1.6, "63": 1.4, "40": 1.0, "83": 0.9,
+                   "76": 0.8, "44": 0.7, "48": 0.6, "30": 0.6, "82": 0.6, "96": 0.5, "28": 0.3, "89": 0.1},
+    "cn_exports": {"12": 10, "88": 8, "85": 9, "84": 8, "90": 7, "27": 8, "87": 5, "39": 4, "29": 3, "30": 3,
+                   "38": 2, "47": 2, "02": 2, "10": 1.5, "44": 1.5, "74": 1, "76": 1, "52": 1, "03": 1},
+    "world_imports": {"84": 14, "85": 13, "87": 10, "27": 8, "30": 7, "90": 4, "71": 3, "39": 2.5, "94": 2,
+                      "29": 2, "95": 1.5, "61": 1.5, "62": 1.4, "73": 1.3, "40": 1.2, "88": 1.5},
+    "world_exports": {"27": 14, "84": 12, "85": 10, "87": 6, "88": 6, "30": 5, "90": 5, "71": 4, "39": 4,
+                      "29": 3, "12": 1.6, "38": 2, "10": 1, "02": 1},
+}
+SMALL_CHAPTER_WEIGHT = 0.12
+
+# Real HS6 codes for the commodity baskets (rare earths, magnets, chips, chip tools, phones, cars, ships,
+# appliances, soybeans, aircraft, laptops, toys); other chapters get three synthetic lines.
+HS6_LINES = {
+    "12": [("120190", "SOYBEANS, OTHER THAN SEED", "KG", 0.45, 90.0)],
+    "28": [("280530", "RARE-EARTH METALS, SCANDIUM AND YTTRIUM", "KG", 45.0, 0.06),
+           ("284690", "COMPOUNDS OF RARE-EARTH METALS, OTHER", "KG", 12.0, 0.08)],
+    "84": [("847130", "PORTABLE DIGITAL COMPUTERS <10KG", "NO", 420.0, 0.24),
+           ("841810", "REFRIGERATOR-FREEZERS, SEPARATE DOORS", "NO", 380.0, 0.02),
+           ("845011", "HOUSEHOLD WASHING MACHINES, FULLY AUTOMATIC", "NO", 260.0, 0.015),
+           ("841510", "AIR CONDITIONING MACHINES, WINDOW OR WALL", "NO", 190.0, 0.02),
+           ("842211", "DISHWASHING MACHINES, HOUSEHOLD", "NO", 240.0, 0.008),
+           ("848620", "MACHINES FOR SEMICONDUCTOR DEVICES OR ICS", "NO", 900000.0, 0.01)],
+    "85": [("851713", "SMARTPHONES", "NO", 310.0, 0.16),
+           ("850511", "PERMANENT MAGNETS OF METAL", "KG", 28.0, 0.006),
+           ("854231", "PROCESSORS AND CONTROLLERS, ELECTRONIC ICS", "NO", 3.5, 0.03),
+           ("854232", "MEMORIES, ELECTRONIC INTEGRATED CIRCUITS", "NO", 2.8, 0.01),
+           ("851660", "OVENS, COOKERS, COOKING PLATES, GRILLERS", "NO", 55.0, 0.02)],
+    "87": [("870380", "VEHICLES WITH ONLY ELECTRIC MOTOR", "NO", 32000.0, 0.05),
+           ("870323", "CARS, SPARK-IGNITION, 1500-3000 CC", "NO", 28000.0, 0.08)],
+    "88": [("880240", "AEROPLANES, UNLADEN WEIGHT > 15,000 KG", "NO", 95_000_000.0, 0.7)],
+    "89": [("890190", "CARGO VESSELS, OTHER", "NO", 30_000_000.0, 0.5)],
+    "95": [("950300", "TOYS, SCALE MODELS, PUZZLES", "KG", 9.0, 0.45)],
+}
+# Export controls and targeted tariffs, as multipliers on one line's weight within its chapter.
+LINE_SHOCKS = {
+    ("imports", "850511"): [("2025-04", 0.40), ("2025-07", 0.75)],
+    ("imports", "280530"): [("2025-04", 0.35), ("2025-07", 0.70)],
+    ("imports", "870380"): [("2024-10", 0.30)],
+    ("exports", "848620"): [("2022-11", 0.70), ("2023-11", 0.55), ("2024-12", 0.45)],
+    ("exports", "854231"): [("2022-11", 0.75), ("2023-11", 0.60)],
+    ("exports", "120190"): [("2025-03", 0.40), ("2025-11", 0.70)],
+}
+
+
+def _step(steps: list[tuple[str, float]], month: str) -> float:
+    value = steps[0][1]
+    for start, rate in steps:
+        if month >= start:
+            value = rate
+    return value
+
+
+def _allocate(total: int, weights: list[float]) -> list[int]:
+    """Split a whole number by weights so that the parts add up to it exactly (largest remainder)."""
+    weight_sum = sum(weights)
+    if total == 0 or weight_sum == 0:
+        return [0] * len(weights)
+    raw = [total * w / weight_sum for w in weights]
+    parts = [int(x) for x in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def _lines(chapter: str) -> list[tuple[str, str, str, float, float]]:
+    real = HS6_LINES.get(chapter, [])
+    rest = max(0.05, 1.0 - sum(line[4] for line in real))
+    fillers = [(f"{chapter}{suffix}", f"SYNTHETIC LINE {chapter}{suffix}", "KG", 6.0, rest * share)
+               for suffix, share in (("0100", 0.5), ("0200", 0.3), ("9000", 0.2))]
+    return real + fillers
+
+
+class _Month:
+    """All figures of one flow and month: chapter and HS6 values for China and the total row."""
+
+    def __init__(self, flow: str, month: date, rng: random.Random) -> None:
+        key = format_month(month)
+        index = month.month - 1
+        if flow == "imports":
+            cn_year, world_year, season = CN_IMPORTS, WORLD_IMPORTS, SEASON_CN_IMPORTS
+            shock = SHOCK_CN_IMPORTS.get(key, SHOCK_2026_CN_IMPORTS if month.year >= 2026 else 1.0)
+        else:
+            cn_year, world_year, season = CN_EXPORTS, WORLD_EXPORTS, SEASON_CN_EXPORTS
+            shock = SHOCK_CN_EXPORTS.get(key, SHOCK_2026_CN_EXPORTS if month.year >= 2026 else 1.0)
+        noise = 1 + rng.uniform(-0.03, 0.03)
+        cn_total = int(cn_year[month.year] * 1e9 / 12 * season[index] * shock * noise)
+        world_total = int(world_year[month.year] * 1e9 / 12 * SEASON_WORLD[index] * (1 + rng.uniform(-0.02, 0.02)))
+        rest_total = max(world_total - cn_total, 0)
+        self.flow, self.key = flow, key
+        self.cn = self._chapters(f"cn_{flow}", cn_total, month, rng)
+        self.rest = self._chapters(f"world_{flow}", rest_total, month, rng)
+
+    @staticmethod
+    def _chapters(profile: str, total: int, month: date, rng: random.Random) -> dict[str, int]:
+        weights = []
+        for ch in CHAPTERS:
+            w = CHAPTER_WEIGHTS[profile].get(ch, SMALL_CHAPTER_WEIGHT)
+            if ch == "12" and profile.endswith("exports"):  # soybean harvest season
+                w *= [1.8, 1.2, 0.6, 0.4, 0.3, 0.3, 0.3, 0.5, 1.2, 2.6, 3.0, 2.4][month.month - 1]
+            weights.append(w * (1 + rng.uniform(-0.05, 0.05)))
+        return dict(zip(CHAPTERS, _allocate(total, weights), strict=True))
+
+    def line_weights(self, chapter: str) -> list[float]:
+        """HS6 weights within a chapter, with export controls and targeted tariffs applied by date."""
+        return [w * _step([("0000-00", 1.0), *LINE_SHOCKS.get((self.flow, code), [])], self.key)
+                for code, _desc, _unit, _price, w in _lines(chapter)]
+
+
+def _duty_fields(gen: int, rate: float) -> tuple[int, int, int]:
+    con = int(gen * 0.985)
+    dut = int(con * 0.78)
+    cal = min(int(con * rate), dut)
+    return con, dut, cal
+
+
+def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date) -> list[list[str]]:
+    period = format_month(month)
+    cn_rate = _step(CN_DUTY_STEPS, period)
+    world_rate = _step(WORLD_DUTY_STEPS, period)
+    rows: list[list[str]] = []
+
+    def emit(cty: str, name: str, code: str, desc: str, gen: int, rate: float, qty: int, unit: str) -> None:
+        if ds is src.IMPORTS:
+            con, dut, cal = _duty_fields(gen, rate)
+            values = [gen, con, dut, cal, qty]
+        else:
+            values = [gen, qty]
+        rows.append([cty, name, code, desc, *map(str, values), unit, "DET", level, period])
+
+    for chapter in CHAPTERS:
+        cn_value, rest_value = figures.cn[chapter], figures.rest[chapter]
+        chapter_factor = 0.6 + (int(chapter) % 9) / 10  # duty varies by chapter
+        if level == "HS2":
+            desc = f"CHAPTER {chapter} (SYNTHETIC)"
+            emit("-", "TOTAL FOR ALL COUNTRIES", chapter, desc, cn_value + rest_value,
+                 (cn_value * cn_rate + rest_value * world_rate) / max(cn_value + rest_value, 1) * chapter_factor,
+                 0, "X")
+            emit(src.CHINA, "CHINA", chapter, desc, cn_value, cn_rate * chapter_factor, 0, "X")
+            continue
+        lines = _lines(chapter)
+        weights = figures.line_weights(chapter)
+        for (code, desc, unit, price, _), cn_line, rest_line in zip(
+            lines, _allocate(cn_value, weights), _allocate(rest_value, [line[4] for line in lines]), strict=True
+        ):
+            total_line = cn_line + rest_line
+            emit("-", "TOTAL FOR ALL COUNTRIES", code, desc, total_line,
+                 (cn_line * cn_rate + rest_line * world_rate) / max(total_line, 1) * chapter_factor,
+                 int(total_line / price), unit)
+            emit(src.CHINA, "CHINA", code, desc, cn_line, cn_rate * chapter_factor, int(cn_line / price), unit)
+    return rows
+
+
+def render(ds: src.CensusDataset, rows: list[list[str]]) -> bytes:
+    """Serialize like the API: header in get= order, predicates not in get= appended, every cell a string."""
+    header = [*ds.get_vars, "COMM_LVL", "time"]
+    return ("[" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in [header, *rows]) + "]").encode()
+
+
+def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None) -> int:
+    base = (base_url or CENSUS_BASE_URL).rstrip("/")
+    written = 0
+    for ds in (src.IMPORTS, src.EXPORTS):
+        flow = "imports" if ds is src.IMPORTS else "exports"
+        for month in month_range(start, end):
+            # One generator per dataset and month: a month's figures do not depend on the range asked for.
+            figures = _Month(flow, month, random.Random(f"tradewatch-sample-{ds.name}-{format_month(month)}"))
+            for level, request in src.release_requests(base, ds, month):
+                body = render(ds, _rows(ds, figures, level, month))
+                archive.put(request, f"census/{ds.endpoint.replace('/', '_')}/{format_month(month)}_{level}.json",
+                            body, synthetic=True)
+                written += 1
+    return written

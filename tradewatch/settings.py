@@ -1,0 +1,127 @@
+"""The one settings factory. Nothing reads the environment anywhere else.
+
+Call `get_settings()` inside a task or command, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from tradewatch.errors import ConfigurationError
+from tradewatch.periods import parse_month
+
+CENSUS_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
+
+
+class Secret:
+    """A string that never shows itself in repr(), str() or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value or None
+
+    def reveal(self) -> str | None:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return self._value is not None
+
+    def __repr__(self) -> str:
+        return "Secret(***)" if self._value else "Secret(None)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+    max_backoff_seconds: float = 120.0
+    min_interval_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    duckdb_path: Path
+    landing_dir: Path
+    archive_dir: Path
+    validation_dir: Path
+    source_mode: str  # "replay" (the release archive) or "live" (the publishers' APIs)
+    census_base_url: str
+    census_api_key: Secret
+    start_month: date
+    census_lag_months: int
+    http: HttpPolicy
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret value, for redaction."""
+        return [s for s in (self.census_api_key.reveal(),) if s]
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number; set it to one, or unset it") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a number; set it to one, or unset it") from None
+
+
+def get_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from the environment (or from `env`, in tests)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("TRADEWATCH_DATA_DIR") or Path.cwd() / "data").resolve()
+    mode = (env.get("TRADEWATCH_SOURCE_MODE") or "replay").strip().lower()
+    if mode not in {"replay", "live"}:
+        raise ConfigurationError(f"TRADEWATCH_SOURCE_MODE={mode!r}: use 'replay' (the sample archive) or 'live'")
+    try:
+        start_month = parse_month(env.get("TRADEWATCH_START_MONTH") or "2017-01")
+    except ValueError as exc:
+        raise ConfigurationError(f"TRADEWATCH_START_MONTH: {exc}") from None
+    lag = _int(env, "TRADEWATCH_CENSUS_LAG_MONTHS", 2)
+    if not 0 <= lag <= 12:
+        raise ConfigurationError(f"TRADEWATCH_CENSUS_LAG_MONTHS={lag}: use a number of months from 0 to 12")
+    base_url = (env.get("TRADEWATCH_CENSUS_BASE_URL") or CENSUS_BASE_URL).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"TRADEWATCH_CENSUS_BASE_URL={base_url!r} must start with https://")
+    http = HttpPolicy(
+        connect_timeout=_float(env, "TRADEWATCH_HTTP_CONNECT_TIMEOUT", 10.0),
+        read_timeout=_float(env, "TRADEWATCH_HTTP_READ_TIMEOUT", 120.0),
+        max_attempts=max(1, _int(env, "TRADEWATCH_HTTP_MAX_ATTEMPTS", 5)),
+        backoff_seconds=_float(env, "TRADEWATCH_HTTP_BACKOFF_SECONDS", 2.0),
+        max_backoff_seconds=_float(env, "TRADEWATCH_HTTP_MAX_BACKOFF_SECONDS", 120.0),
+        min_interval_seconds=_float(env, "TRADEWATCH_HTTP_MIN_INTERVAL_SECONDS", 0.5),
+    )
+    return Settings(
+        data_dir=data_dir,
+        duckdb_path=Path(env.get("TRADEWATCH_DUCKDB_PATH") or data_dir / "warehouse.duckdb").resolve(),
+        landing_dir=data_dir / "landing",
+        archive_dir=Path(env.get("TRADEWATCH_ARCHIVE_DIR") or data_dir / "sample_archive").resolve(),
+        validation_dir=data_dir / "validation",
+        source_mode=mode,
+        census_base_url=base_url,
+        census_api_key=Secret(env.get("CENSUS_API_KEY")),
+        start_month=start_month,
+        census_lag_months=lag,
+        http=http,
+    )

@@ -1,0 +1,1 @@
+"""One module per publisher. Each builds requests, checks answers and parses releases; transports move bytes."""

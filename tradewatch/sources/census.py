@@ -1,0 +1,282 @@
+"""US Census Bureau International Trade API (timeseries/intltrade): requests, response checks, parsing.
+
+Format (SOURCES.md 1.5): a JSON array of arrays, every cell a string, row 0 the header in `get=` order with predicate
+variables appended as trailing columns; `CTY_CODE="-"` is the all-countries total; 204 means "nothing published for
+this query"; errors arrive as plain text (400) or as HTML (a missing or invalid key, firewalls), sometimes with 200.
+Parsing happens in DuckDB (it parses JSON an order of magnitude faster than Python) and is by header name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from tradewatch.errors import (
+    BrokenResponse,
+    GeoBlocked,
+    KeyRejected,
+    NotYetPublished,
+    PublisherUnavailable,
+    ReleaseFormatError,
+    RequestRejected,
+)
+from tradewatch.http import Request, Response, Transport
+from tradewatch.periods import format_month
+
+SOURCE = "census"
+CHINA = "5700"
+ALL_COUNTRIES = "-"
+#: Partners of this slice: China and the all-countries total row.
+PARTNERS: tuple[str, ...] = (CHINA, ALL_COUNTRIES)
+LEVELS: tuple[str, ...] = ("HS2", "HS6")
+
+#: Census variables holding whole numbers (dollars, kilograms, quantities); everything else is text.
+_NUMERIC_VAR = re.compile(r"^([A-Z]+_(VAL|WGT|DUT|CHA|CIF|QY1|QY2)_(MO|YR)|QTY_[12]_(MO|YR))$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class CensusDataset:
+    """One raw table fed by one Census endpoint."""
+
+    name: str  # raw table name, also the dataset id in manifests and audit tables
+    endpoint: str  # path under the intltrade base URL
+    commodity_var: str
+    value_vars: tuple[str, ...]  # whole-number variables, required
+    text_vars: tuple[str, ...]  # other required variables besides the keys
+    headline_var: str  # the value that totals a release
+
+    @property
+    def get_vars(self) -> tuple[str, ...]:
+        return (
+            "CTY_CODE", "CTY_NAME", self.commodity_var, f"{self.commodity_var}_SDESC",
+            *self.value_vars, *self.text_vars, "SUMMARY_LVL",
+        )
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        return tuple(v.lower() for v in self.value_vars)
+
+    @property
+    def data_columns(self) -> tuple[tuple[str, str], ...]:
+        """(column, DuckDB type) of the raw table, lineage columns excluded."""
+        return (
+            ("period", "DATE"),
+            ("cty_code", "VARCHAR"),
+            ("cty_name", "VARCHAR"),
+            ("commodity", "VARCHAR"),
+            ("commodity_desc", "VARCHAR"),
+            ("comm_lvl", "VARCHAR"),
+            *((c, "BIGINT") for c in self.value_columns),
+            *((t.lower(), "VARCHAR") for t in self.text_vars),
+        )
+
+
+IMPORTS = CensusDataset(
+    name="census_imports_hs",
+    endpoint="imports/hs",
+    commodity_var="I_COMMODITY",
+    value_vars=("GEN_VAL_MO", "CON_VAL_MO", "DUT_VAL_MO", "CAL_DUT_MO", "CON_QY1_MO"),
+    text_vars=("UNIT_QY1",),
+    headline_var="gen_val_mo",
+)
+EXPORTS = CensusDataset(
+    name="census_exports_hs",
+    endpoint="exports/hs",
+    commodity_var="E_COMMODITY",
+    value_vars=("ALL_VAL_MO", "QTY_1_MO"),
+    text_vars=("UNIT_QY1",),
+    headline_var="all_val_mo",
+)
+DATASETS: dict[str, CensusDataset] = {d.name: d for d in (IMPORTS, EXPORTS)}
+
+
+def dataset(name: str) -> CensusDataset:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ValueError(f"unknown Census dataset {name!r}; known: {', '.join(DATASETS)}") from None
+
+
+def build_request(base_url: str, ds: CensusDataset, period: date, level: str,
+                  partners: Sequence[str] = PARTNERS) -> Request:
+    """The request for one dataset, month and HS level. Several partners are repeated parameters."""
+    params: list[tuple[str, str]] = [("get", ",".join(ds.get_vars)), ("COMM_LVL", level)]
+    params += [("CTY_CODE", p) for p in partners]
+    params.append(("time", format_month(period)))
+    return Request(f"{base_url}/{ds.endpoint}", tuple(params))
+
+
+def release_requests(base_url: str, ds: CensusDataset, period: date) -> list[tuple[str, Request]]:
+    """The parts of one release: one request per HS level."""
+    return [(level, build_request(base_url, ds, period, level)) for level in LEVELS]
+
+
+def check_response(response: Response, what: str) -> None:
+    """Raise the error that says what this answer means, or return if it carries data.
+
+    `what` names the release (for example "census_imports_hs 2025-05") in the message.
+    """
+    status, url = response.status, response.url
+    text = response.body[:2000].decode("utf-8", "replace").strip()
+    lowered = text.lower()
+    if status == 204:
+        raise NotYetPublished(
+            f"{what}: Census has not published this month yet (204 No Content). "
+            "This is normal before the release day; the next run will try again", url=url, status=status)
+    if 300 <= status < 400 or response.header("X-DataWebAPI-KeyError") or status in (401, 403):
+        target = response.header("Location") or ""
+        raise KeyRejected(
+            f"{what}: the Census API refused the key{f' (redirected to {target})' if target else ''}. "
+            "Set CENSUS_API_KEY to an activated key (sign up at https://api.census.gov/data/key_signup.html)",
+            url=url, status=status)
+    if status == 412:
+        raise GeoBlocked(f"{what}: the publisher blocks requests from this network (412). Retrying will not "
+                         "help; run from another network or use a mirror via TRADEWATCH_CENSUS_BASE_URL",
+                         url=url, status=status)
+    if status == 429 or status >= 500:
+        raise PublisherUnavailable(f"{what}: Census kept failing after every retry: {text[:200]!r}",
+                                   url=url, status=status)
+    if 400 <= status < 500:
+        raise RequestRejected(f"{what}: Census rejected the request: {text[:300]!r}. A variable or predicate "
+                              "may have been renamed; compare with the endpoint's variables.json",
+                              url=url, status=status)
+    if status != 200:
+        raise BrokenResponse(f"{what}: unexpected HTTP status", url=url, status=status)
+    if text.startswith("<"):
+        if "key" in lowered and ("invalid" in lowered or "missing" in lowered):
+            raise KeyRejected(f"{what}: Census answered with an HTML page about the API key. Set CENSUS_API_KEY "
+                              "to an activated key", url=url, status=status)
+        raise BrokenResponse(f"{what}: an HTML page came back where JSON was expected (an error or firewall "
+                             "page); nothing was loaded", url=url, status=status)
+    if lowered.startswith("error"):
+        raise RequestRejected(f"{what}: Census answered with an error: {text[:300]!r}", url=url, status=status)
+    if not text.startswith("["):
+        raise BrokenResponse(f"{what}: the body is not the JSON array Census sends: {text[:120]!r}",
+                             url=url, status=status)
+    if not response.body.rstrip().endswith(b"]"):
+        raise BrokenResponse(f"{what}: the body is truncated (it does not end the JSON array); the transfer was "
+                             "cut short, the next run will fetch it again", url=url, status=status)
+
+
+class CensusClient:
+    """Fetches Census releases through any transport (live HTTP or replay of an archive)."""
+
+    def __init__(self, transport: Transport, base_url: str) -> None:
+        self.transport = transport
+        self.base_url = base_url.rstrip("/")
+
+    def fetch_release(self, ds: CensusDataset, period: date) -> list[tuple[str, Response]]:
+        """Every part of one release, checked. Raises NotYetPublished if any part is not out yet."""
+        what = f"{ds.name} {format_month(period)}"
+        parts = []
+        for name, request in release_requests(self.base_url, ds, period):
+            response = self.transport.send(request)
+            check_response(response, what)
+            parts.append((name, response))
+        return parts
+
+
+# ----------------------------------------------------------------------------------------------- parsing
+
+
+def _cells_sql(path: Path, fmt: str) -> str:
+    if fmt == "json":
+        return ("SELECT ordinality AS rn, json AS r FROM read_json(?, format='array', records=false, "
+                "columns={'json': 'VARCHAR[]'}) WITH ORDINALITY")
+    if fmt == "csv":
+        return ("SELECT ordinality AS rn, list_value(*COLUMNS(* EXCLUDE (ordinality))) AS r "
+                "FROM read_csv(?, header=false, all_varchar=true) WITH ORDINALITY")
+    raise ValueError(f"unknown Census file format {fmt!r}")
+
+
+def parse_census_file(con: duckdb.DuckDBPyConnection, path: Path, *, fmt: str = "json",
+                      table: str = "census_parsed", what: str | None = None) -> list[str]:
+    """Parse one Census response file into the temp table `table`; return its column names.
+
+    Columns are the Census variable names in lower case (the first of a repeated name wins), plus `period`.
+    Whole-number variables become BIGINT and must hold digits only; a blank or malformed value is an error,
+    never a zero. Only `SUMMARY_LVL=DET` rows are kept when that column is present (CGP groups would
+    double-count).
+    """
+    what = what or str(path)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _census_cells AS {_cells_sql(path, fmt)}", [str(path)])
+    except duckdb.Error as exc:
+        raise ReleaseFormatError(f"{what}: not a Census {fmt.upper()} table ({exc}). The file may be truncated "
+                                 "or an error page; fetch it again") from None
+    header_rows = con.execute("SELECT r FROM _census_cells WHERE rn = 1").fetchall()
+    if not header_rows or not header_rows[0][0]:
+        raise ReleaseFormatError(f"{what}: the response has no header row")
+    header = [h.strip() if isinstance(h, str) else "" for h in header_rows[0][0]]
+    bad = [h for h in header if not _IDENTIFIER.match(h)]
+    if bad:
+        raise ReleaseFormatError(f"{what}: the first row is not a header of variable names (found {bad[:3]})")
+    ragged = con.execute(
+        "SELECT rn, len(r) FROM _census_cells WHERE rn > 1 AND len(r) <> ? ORDER BY rn LIMIT 1", [len(header)]
+    ).fetchall()
+    if ragged:
+        raise ReleaseFormatError(f"{what}: row {ragged[0][0] - 1} has {ragged[0][1]} cells, the header has "
+                                 f"{len(header)}")
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header, start=1):
+        positions.setdefault(name.upper(), index)  # a repeated name: the first one wins
+
+    for name, pos in positions.items():
+        if _NUMERIC_VAR.match(name):
+            bad_rows = con.execute(
+                f"SELECT rn - 1, r[{pos}] FROM _census_cells WHERE rn > 1 "
+                f"AND (r[{pos}] IS NULL OR NOT regexp_full_match(r[{pos}], '-?[0-9]+')) ORDER BY rn LIMIT 1"
+            ).fetchall()
+            if bad_rows:
+                count = con.execute(
+                    f"SELECT count(*) FROM _census_cells WHERE rn > 1 AND (r[{pos}] IS NULL OR NOT "
+                    f"regexp_full_match(r[{pos}], '-?[0-9]+'))").fetchall()[0][0]
+                raise ReleaseFormatError(
+                    f"{what}: {name} holds {count} value(s) that are not whole numbers (first at data row "
+                    f"{bad_rows[0][0]}: {bad_rows[0][1]!r}). Census values are never blank; the release is broken")
+
+    if "TIME" in positions:
+        period_sql = f"CAST(strptime(r[{positions['TIME']}], '%Y-%m') AS DATE)"
+    elif "YEAR" in positions and "MONTH" in positions:
+        period_sql = f"make_date(CAST(r[{positions['YEAR']}] AS INTEGER), CAST(r[{positions['MONTH']}] AS INTEGER), 1)"
+    else:
+        raise ReleaseFormatError(f"{what}: neither a 'time' column nor YEAR and MONTH columns: no period")
+    selects = [f"{period_sql} AS period"]
+    for name, pos in positions.items():
+        if name == "TIME":
+            continue
+        cast = f"CAST(r[{pos}] AS BIGINT)" if _NUMERIC_VAR.match(name) else f"r[{pos}]"
+        selects.append(f'{cast} AS "{name.lower()}"')
+    where = f"rn > 1 AND r[{positions['SUMMARY_LVL']}] = 'DET'" if "SUMMARY_LVL" in positions else "rn > 1"
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(selects)} "
+                    f"FROM _census_cells WHERE {where} ORDER BY rn")
+    except duckdb.Error as exc:
+        raise ReleaseFormatError(f"{what}: a period value is not a month ({exc})") from None
+    finally:
+        con.execute("DROP TABLE IF EXISTS _census_cells")
+    return [c for c in con.execute(f"SELECT * FROM {table} LIMIT 0").fetchdf().columns]
+
+
+def conform(con: duckdb.DuckDBPyConnection, ds: CensusDataset, parsed: str, columns: list[str],
+            what: str) -> str:
+    """SQL selecting the raw table's data columns from a parsed table; schema drift named by column."""
+    commodity = ds.commodity_var.lower()
+    needed = {
+        "cty_code": "cty_code", "cty_name": "cty_name", "commodity": commodity,
+        "commodity_desc": f"{commodity}_sdesc", "comm_lvl": "comm_lvl",
+        **{c: c for c in ds.value_columns}, **{t.lower(): t.lower() for t in ds.text_vars},
+    }
+    missing = sorted({src.upper() for src in needed.values() if src not in columns})
+    if missing:
+        raise ReleaseFormatError(
+            f"{what}: schema drift: column(s) {', '.join(missing)} missing from the response (present: "
+            f"{', '.join(c.upper() for c in columns)}). The publisher may have renamed them; update "
+            "tradewatch.sources.census and the suite")
+    return "SELECT period, " + ", ".join(f'"{src}" AS {dst}' for dst, src in needed.items()) + f" FROM {parsed}"

@@ -1,0 +1,205 @@
+"""The DuckDB warehouse: schemas, the raw tables, and the audit trail of every release.
+
+A release moves through states recorded in `audit.releases`:
+  pending (loaded, not yet validated) -> published (visible to staging) | quarantined (failed its suite)
+  quarantined -> released (an operator released it with a recorded reason) | published (re-validated after a fix)
+  rejected: its bytes could not be parsed; nothing of it is in raw.
+Staging reads only published and released vintages, so a failing release never reaches a mart.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tradewatch.errors import ReleaseFormatError, TradewatchError
+from tradewatch.landing import LandedRelease, LandingZone
+from tradewatch.sources import census
+
+log = logging.getLogger(__name__)
+
+VISIBLE_STATUSES = ("published", "released")
+LINEAGE_COLUMNS = (("source_url", "VARCHAR"), ("sha256", "VARCHAR"), ("fetched_at", "TIMESTAMP"))
+
+AUDIT_DDL = [
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS audit",
+    """CREATE TABLE IF NOT EXISTS audit.releases (
+        release_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, period DATE NOT NULL,
+        vintage INTEGER, status VARCHAR NOT NULL, row_count BIGINT, headline_total HUGEINT,
+        synthetic BOOLEAN NOT NULL DEFAULT false, fetched_at TIMESTAMP, loaded_at TIMESTAMP NOT NULL,
+        decided_at TIMESTAMP, detail VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS audit.landings (
+        release_id VARCHAR NOT NULL, part VARCHAR NOT NULL, url VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+        path VARCHAR NOT NULL, http_status INTEGER, bytes BIGINT, fetched_at TIMESTAMP,
+        PRIMARY KEY (release_id, part))""",
+    """CREATE TABLE IF NOT EXISTS audit.validations (
+        release_id VARCHAR NOT NULL, suite VARCHAR NOT NULL, success BOOLEAN NOT NULL,
+        evaluated INTEGER, failed INTEGER, failed_expectations VARCHAR, results JSON, duration_s DOUBLE,
+        result_path VARCHAR, validated_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS audit.release_decisions (
+        release_id VARCHAR NOT NULL, action VARCHAR NOT NULL, reason VARCHAR, decided_by VARCHAR,
+        decided_at TIMESTAMP NOT NULL)""",
+]
+
+
+def raw_table_ddl(ds: census.CensusDataset) -> str:
+    columns = [("release_id", "VARCHAR NOT NULL"), *ds.data_columns, *LINEAGE_COLUMNS]
+    return f"CREATE TABLE IF NOT EXISTS raw.{ds.name} ({', '.join(f'{c} {t}' for c, t in columns)})"
+
+
+def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 120.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; wait while another process holds DuckDB's single-writer lock."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise TradewatchError(f"no warehouse at {path}; run the refresh first (make demo)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise TradewatchError(
+                    f"the warehouse {path} is locked by another process ({exc}). DuckDB allows one writer: "
+                    "wait for the running refresh to finish, or close tools that opened the file read-write"
+                ) from None
+            time.sleep(1.0)
+
+
+@contextmanager
+def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        if not read_only:
+            bootstrap(con)
+        yield con
+    finally:
+        con.close()
+
+
+def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and audit schemas and tables if missing. Idempotent."""
+    for statement in AUDIT_DDL:
+        con.execute(statement)
+    for ds in census.DATASETS.values():
+        con.execute(raw_table_ddl(ds))
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    release_id: str
+    dataset: str
+    period: str
+    status: str  # loaded | unchanged | rejected
+    vintage: int | None = None
+    rows: int = 0
+    detail: str = ""
+
+
+def release_status(con: duckdb.DuckDBPyConnection, release_id: str) -> str | None:
+    rows = con.execute("SELECT status FROM audit.releases WHERE release_id = ?", [release_id]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _insert_parts(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: LandedRelease,
+                  ds: census.CensusDataset) -> None:
+    what = f"{release.dataset} {release.period}"
+    data_cols = [c for c, _ in ds.data_columns]
+    for part in release.parts:
+        path = zone.path(part.path)
+        if not path.exists():
+            raise ReleaseFormatError(f"{what}: landed file {path} is missing; fetch the release again")
+        columns = census.parse_census_file(con, path, table="_census_part", what=f"{what} {part.name}")
+        select = census.conform(con, ds, "_census_part", columns, f"{what} {part.name} [{part.url}]")
+        con.execute(
+            f"INSERT INTO raw.{ds.name} (release_id, {', '.join(data_cols)}, source_url, sha256, fetched_at) "
+            f"SELECT ?, {', '.join(data_cols)}, ?, ?, CAST(? AS TIMESTAMP) FROM ({select})",
+            [release.release_id, part.url, part.sha256, release.fetched_at],
+        )
+        con.execute("DROP TABLE IF EXISTS _census_part")
+
+
+def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: LandedRelease) -> LoadResult:
+    """Load one landed release into raw as a pending vintage, in one transaction.
+
+    The same bytes loaded twice change nothing; a changed release for a loaded period becomes the next vintage.
+    A release that cannot be parsed is rolled back entirely and recorded as rejected with the reason.
+    """
+    ds = census.dataset(release.dataset)
+    rid = release.release_id
+    status = release_status(con, rid)
+    if status is not None and status != "rejected":
+        return LoadResult(rid, release.dataset, release.period, "unchanged", detail=f"already {status}")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM audit.releases WHERE release_id = ?", [rid])
+        _insert_parts(con, zone, release, ds)
+        vintage = con.execute(
+            "SELECT coalesce(max(vintage), 0) + 1 FROM audit.releases WHERE dataset = ? AND period = ? "
+            "AND status <> 'rejected'", [release.dataset, f"{release.period}-01"]).fetchall()[0][0]
+        rows, total = con.execute(
+            f"SELECT count(*), coalesce(sum({ds.headline_var}), 0) FROM raw.{ds.name} WHERE release_id = ?",
+            [rid]).fetchall()[0]
+        con.execute(
+            "INSERT INTO audit.releases (release_id, source, dataset, period, vintage, status, row_count, "
+            "headline_total, synthetic, fetched_at, loaded_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, now())",
+            [rid, release.source, release.dataset, f"{release.period}-01", vintage, rows, total,
+             release.synthetic, release.fetched_at])
+        con.execute("DELETE FROM audit.landings WHERE release_id = ?", [rid])
+        con.executemany(
+            "INSERT INTO audit.landings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[rid, p.name, p.url, p.sha256, p.path, p.status, p.bytes, release.fetched_at] for p in release.parts])
+        con.execute("COMMIT")
+    except Exception as exc:
+        con.execute("ROLLBACK")
+        detail = str(exc)
+        con.execute(
+            "INSERT OR REPLACE INTO audit.releases (release_id, source, dataset, period, status, fetched_at, "
+            "loaded_at, detail) VALUES (?, ?, ?, ?, 'rejected', ?, now(), ?)",
+            [rid, release.source, release.dataset, f"{release.period}-01", release.fetched_at, detail])
+        if isinstance(exc, TradewatchError):
+            return LoadResult(rid, release.dataset, release.period, "rejected", detail=detail)
+        raise
+    return LoadResult(rid, release.dataset, release.period, "loaded", vintage, rows)
+
+
+def set_release_status(con: duckdb.DuckDBPyConnection, release_id: str, status: str, detail: str = "") -> None:
+    con.execute("UPDATE audit.releases SET status = ?, decided_at = now(), detail = ? WHERE release_id = ?",
+                [status, detail, release_id])
+
+
+def releases(con: duckdb.DuckDBPyConnection, *, dataset: str | None = None,
+             status: str | None = None) -> list[dict]:
+    query = "SELECT * FROM audit.releases WHERE 1 = 1"
+    params: list = []
+    if dataset:
+        query += " AND dataset = ?"
+        params.append(dataset)
+    if status:
+        query += " AND status = ?"
+        params.append(status)
+    cursor = con.execute(query + " ORDER BY dataset, period, vintage", params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def previous_accepted(con: duckdb.DuckDBPyConnection, dataset: str, release_id: str) -> dict | None:
+    """The latest published release of the dataset before this one (by period, then vintage)."""
+    rows = con.execute(
+        """SELECT r.release_id, r.period, r.row_count, r.headline_total FROM audit.releases r,
+               (SELECT period, vintage FROM audit.releases WHERE release_id = ?) me
+           WHERE r.dataset = ? AND r.status IN ('published', 'released') AND r.release_id <> ?
+             AND (r.period < me.period OR (r.period = me.period AND r.vintage < me.vintage))
+           ORDER BY r.period DESC, r.vintage DESC LIMIT 1""",
+        [release_id, dataset, release_id]).fetchall()
+    if not rows:
+        return None
+    rid, period, row_count, total = rows[0]
+    return {"release_id": rid, "period": period, "row_count": row_count, "headline_total": int(total)}
