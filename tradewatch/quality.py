@@ -60,9 +60,15 @@ def _validate(settings: Settings, targets: list[dict]) -> list[tuple[dict, Suite
             runners[release["dataset"]] = SuiteRunner(release["dataset"])
         runner = runners[release["dataset"]]
         outcome = runner.run(frame, params)
-        log.info("%s %s: suite %s (%d expectations, %d failed, %.1fs)", release["dataset"],
-                 release["period"].strftime("%Y-%m"), "passed" if outcome.success else "FAILED",
-                 outcome.evaluated, len(outcome.failed), outcome.duration_s)
+        period = release["period"].strftime("%Y-%m")
+        if outcome.success:
+            log.debug("%s %s: suite passed (%d expectations, %.1fs)", release["dataset"], period,
+                      outcome.evaluated, outcome.duration_s)
+        else:
+            log.warning("%s %s: suite FAILED (%d of %d expectations): %s", release["dataset"], period,
+                        len(outcome.failed), outcome.evaluated, "; ".join(outcome.failed[:3]))
+        if len(outcomes) % 24 == 23 or len(outcomes) == len(frames) - 1:
+            log.info("%s: validated %d of %d release(s)", release["dataset"], len(outcomes) + 1, len(frames))
         outcomes.append((release, outcome))
     return outcomes
 

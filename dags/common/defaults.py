@@ -1,0 +1,33 @@
+"""default_args factory, pool and asset names shared by every tradewatch DAG."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import Asset
+
+#: DuckDB allows one writer: every task that writes the warehouse runs in this one-slot pool.
+WAREHOUSE_WRITER_POOL = "duckdb_writer"
+#: Emitted when the marts have been rebuilt; downstream DAGs (publishing, alerts) schedule on it.
+MARTS_ASSET = Asset("tradewatch://warehouse/marts")
+OWNER = "tradewatch"
+
+
+def on_task_failure(context) -> None:
+    """Task-level failure callback (DAG-level callbacks are unreliable under Airflow 3's scheduler)."""
+    from tradewatch.alerts import task_failed
+
+    ti = context["ti"]
+    task_failed(ti.dag_id, ti.task_id, context.get("run_id", ""), getattr(ti, "map_index", None),
+                context.get("exception"), getattr(ti, "try_number", None))
+
+
+def default_args(*, retries: int = 2, retry_delay: timedelta = timedelta(minutes=5)) -> dict:
+    return {
+        "owner": OWNER,
+        "retries": retries,
+        "retry_delay": retry_delay,
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(hours=2),
+        "on_failure_callback": on_task_failure,
+    }

@@ -1,0 +1,86 @@
+"""
+### tradewatch monthly refresh
+
+Fetch the month's official releases (live, or replayed from the release archive), land the raw bytes, load them
+into `raw` as pending vintages, validate each with its Great Expectations suite (write, audit, publish), rebuild
+the dbt marts, and report. The reference month comes from the run's logical date and the publisher's lag, never
+from the wall clock; months missing since TRADEWATCH_START_MONTH are filled in the same run.
+
+Every task body is one call into the `tradewatch` package. Writers share the one-slot `duckdb_writer` pool.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from airflow.sdk import dag, task
+from common.defaults import MARTS_ASSET, WAREHOUSE_WRITER_POOL, default_args
+
+
+@dag(
+    dag_id="tradewatch_monthly_refresh",
+    schedule="0 6 10 * *",  # the 10th, 06:00 UTC: after Census (~day 35) has released the month two back
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["tradewatch", "census", "refresh"],
+    doc_md=__doc__,
+)
+def tradewatch_monthly_refresh():
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def plan(logical_date=None) -> list[dict]:
+        from tradewatch import pipeline
+        from tradewatch.settings import get_settings
+
+        return pipeline.plan(get_settings(), logical_date.isoformat())
+
+    @task
+    def fetch(work: dict) -> dict:
+        from tradewatch import pipeline
+        from tradewatch.settings import get_settings
+
+        return pipeline.fetch(get_settings(), work["dataset"], work["periods"])
+
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def load(fetched: dict) -> dict:
+        from tradewatch import pipeline
+        from tradewatch.settings import get_settings
+
+        return pipeline.load(get_settings(), fetched["dataset"])
+
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def validate(loaded: dict) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from tradewatch import pipeline
+        from tradewatch.errors import QualityGateFailed
+        from tradewatch.settings import get_settings
+
+        try:
+            return pipeline.validate(get_settings(), loaded["dataset"])
+        except QualityGateFailed as exc:  # deterministic: fail now, do not retry
+            raise AirflowFailException(str(exc)) from exc
+
+    @task(pool=WAREHOUSE_WRITER_POOL, outlets=[MARTS_ASSET])
+    def build_marts(validated: list[dict]) -> dict:
+        from tradewatch import pipeline
+        from tradewatch.settings import get_settings
+
+        return pipeline.build(get_settings())
+
+    @task
+    def report(built: dict) -> str:
+        from tradewatch import pipeline
+        from tradewatch.settings import get_settings
+
+        text = pipeline.summary(get_settings())
+        print(text)
+        return text
+
+    fetched = fetch.expand(work=plan())
+    validated = validate.expand(loaded=load.expand(fetched=fetched))
+    report(build_marts(validated))
+
+
+tradewatch_monthly_refresh()

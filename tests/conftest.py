@@ -1,0 +1,124 @@
+"""Shared fixtures. Nothing here reaches any address but 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tradewatch.settings import Settings, get_settings
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The real publisher samples, beside the repository on a developer's machine; absent on a user's machine.
+SHARED_SAMPLES = Path(os.environ.get("TRADEWATCH_SHARED_SAMPLES", REPO_ROOT.parent / "shared" / "sources" / "samples"))
+
+SMALL_START, SMALL_END = date(2023, 1, 1), date(2025, 6, 1)
+
+
+def make_settings(data_dir: Path, **overrides: str) -> Settings:
+    env = {
+        "TRADEWATCH_DATA_DIR": str(data_dir),
+        "TRADEWATCH_START_MONTH": "2024-01",
+        "TRADEWATCH_HTTP_BACKOFF_SECONDS": "0.01",
+        "TRADEWATCH_HTTP_MIN_INTERVAL_SECONDS": "0",
+        **overrides,
+    }
+    return get_settings(env)
+
+
+@pytest.fixture(scope="session")
+def small_archive(tmp_path_factory) -> Path:
+    """The sample archive for 2023-01 .. 2025-06, written once per test session (read-only by convention)."""
+    from tradewatch.sample import write_sample_archive
+
+    root = tmp_path_factory.mktemp("archive")
+    write_sample_archive(root, SMALL_START, SMALL_END)
+    return root
+
+
+@pytest.fixture
+def archive_copy(small_archive: Path, tmp_path: Path) -> Path:
+    """A private copy of the small archive that a test may change."""
+    target = tmp_path / "archive"
+    shutil.copytree(small_archive, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, small_archive: Path) -> Settings:
+    return make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(small_archive))
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (to provoke read timeouts)
+    truncate: bool = False  # promise more bytes than are sent, then close
+
+
+@dataclass
+class FakePublisher:
+    """A local HTTP server that answers with a scripted sequence of replies and records every request."""
+
+    replies: list[Reply]
+    requests: list[str] = field(default_factory=list)
+    headers_seen: list[dict[str, str]] = field(default_factory=list)
+    base_url: str = ""
+
+    def next_reply(self) -> Reply:
+        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+
+
+@pytest.fixture
+def fake_publisher() -> Iterator[callable]:
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(*replies: Reply) -> FakePublisher:
+        publisher = FakePublisher(list(replies))
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                publisher.requests.append(self.path)
+                publisher.headers_seen.append(dict(self.headers))
+                reply = publisher.next_reply()
+                if reply.delay:
+                    threading.Event().wait(reply.delay)
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                length = len(reply.body) + (100 if reply.truncate else 0)
+                self.send_header("Content-Length", str(length))
+                self.end_headers()
+                try:
+                    self.wfile.write(reply.body)
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                if reply.truncate:
+                    self.close_connection = True
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        publisher.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        return publisher
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

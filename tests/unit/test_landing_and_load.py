@@ -1,0 +1,140 @@
+"""Landing is content-addressed; loads are transactional, idempotent, and keep every vintage."""
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from tradewatch import pipeline
+from tradewatch.landing import LandedPart, LandedRelease, LandingZone
+from tradewatch.warehouse import open_warehouse, releases
+
+
+def test_landing_stores_bytes_once_under_their_hash(tmp_path):
+    zone = LandingZone(tmp_path)
+    sha1, rel1 = zone.store(b"[[1]]")
+    sha2, rel2 = zone.store(b"[[1]]")
+    assert (sha1, rel1) == (sha2, rel2)
+    assert zone.path(rel1).read_bytes() == b"[[1]]"
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_release_id_changes_with_the_bytes_and_manifests_round_trip(tmp_path):
+    part = LandedPart("HS2", "https://x/imports/hs?get=A", "a" * 64, "objects/aa/a", 200, 10)
+    one = LandedRelease("census", "census_imports_hs", "2025-05", "2025-07-03T12:00:00+00:00", (part,))
+    same_later = LandedRelease("census", "census_imports_hs", "2025-05", "2025-08-01T12:00:00+00:00", (part,))
+    other = LandedRelease("census", "census_imports_hs", "2025-05", "2025-08-01T12:00:00+00:00",
+                          (LandedPart("HS2", part.url, "b" * 64, "objects/bb/b", 200, 10),))
+    assert one.release_id == same_later.release_id != other.release_id
+    zone = LandingZone(tmp_path)
+    assert zone.read_manifest(zone.write_manifest(one)) == one
+    assert "key" not in json.loads(zone.write_manifest(one).read_text())["parts"][0]["url"]
+
+
+def fetch_and_load(settings, periods=("2025-05",), dataset="census_imports_hs"):
+    pipeline.fetch(settings, dataset, list(periods))
+    return pipeline.load(settings, dataset)
+
+
+def raw_snapshot(settings, table="census_imports_hs"):
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        return con.execute(f"SELECT * FROM raw.{table} ORDER BY ALL").fetchall()
+
+
+def test_loading_the_same_release_twice_changes_nothing(settings):
+    assert fetch_and_load(settings)["loaded"] == 1
+    before = raw_snapshot(settings)
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        audit_before = con.execute("SELECT release_id, vintage, row_count FROM audit.releases").fetchall()
+    second = fetch_and_load(settings)
+    assert second["loaded"] == 0 and second["unchanged"] == 1
+    assert raw_snapshot(settings) == before
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        assert con.execute("SELECT release_id, vintage, row_count FROM audit.releases").fetchall() == audit_before
+        lineage = con.execute("SELECT DISTINCT source_url, length(sha256) FROM raw.census_imports_hs").fetchall()
+    assert all(url.startswith("https://api.census.gov/") and "key=" not in url for url, _ in lineage)
+    assert {n for _, n in lineage} == {64}
+
+
+def _revise(archive, month="2025-05", level="HS2", factor=1.01):
+    path = archive / f"census/imports_hs/{month}_{level}.json"
+    rows = json.loads(path.read_text())
+    header = rows[0]
+    for row in rows[1:]:
+        for col in ("GEN_VAL_MO", "CON_VAL_MO"):
+            row[header.index(col)] = str(int(int(row[header.index(col)]) * factor))
+    path.write_text(json.dumps(rows))
+
+
+def test_a_changed_release_for_a_loaded_month_becomes_the_next_vintage(settings, archive_copy, tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "d", TRADEWATCH_ARCHIVE_DIR=str(archive_copy))
+    fetch_and_load(settings)
+    _revise(archive_copy)
+    assert fetch_and_load(settings)["loaded"] == 1
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        vintages = con.execute("SELECT vintage, count(*) FROM raw.census_imports_hs r JOIN audit.releases a "
+                               "USING (release_id) GROUP BY 1 ORDER BY 1").fetchall()
+    assert [v for v, _ in vintages] == [1, 2] and vintages[0][1] == vintages[1][1]
+
+
+def test_a_broken_release_is_rejected_whole_and_nothing_loaded_is_lost(settings, archive_copy, tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "d", TRADEWATCH_ARCHIVE_DIR=str(archive_copy))
+    fetch_and_load(settings, ("2025-04",))
+    before = raw_snapshot(settings)
+    # 2025-05: the HS2 part is fine, the HS6 part has a renamed column -> the whole release is rolled back
+    path = archive_copy / "census/imports_hs/2025-05_HS6.json"
+    path.write_text(path.read_text().replace('"CAL_DUT_MO"', '"CAL_DUTY_MO"', 1))
+    with pytest.raises(Exception, match="CAL_DUT_MO") as exc:
+        fetch_and_load(settings)
+    assert "rejected" in str(exc.value)
+    assert raw_snapshot(settings) == before
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        rejected = releases(con, status="rejected")
+    assert len(rejected) == 1 and "schema drift" in rejected[0]["detail"]
+
+
+def test_a_corrupted_landed_file_is_rejected(settings):
+    pipeline.fetch(settings, "census_imports_hs", ["2025-05"])
+    objects = list((settings.landing_dir / "objects").rglob("*"))
+    victim = next(p for p in objects if p.is_file())
+    victim.write_bytes(victim.read_bytes()[:500])
+    with pytest.raises(Exception, match="could not be loaded"):
+        pipeline.load(settings, "census_imports_hs")
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.census_imports_hs").fetchall() == [(0,)]
+
+
+def test_not_yet_published_months_are_reported_not_failed(settings):
+    result = pipeline.fetch(settings, "census_exports_hs", ["2025-06", "2025-07", "2025-08"])
+    assert result == {"dataset": "census_exports_hs", "landed": 1, "not_published": ["2025-07", "2025-08"]}
+
+
+def test_plan_fills_gaps_and_always_refetches_the_reference_month(settings):
+    work = pipeline.plan(settings, "2025-08-10T06:00:00+00:00")
+    assert [w["periods"][0] for w in work] == ["2024-01", "2024-01"]
+    assert work[0]["periods"][-1] == "2025-06" and len(work[0]["periods"]) == 18
+    fetch_and_load(settings, ["2024-01", "2025-06"])
+    again = pipeline.plan(settings, "2025-08-10T06:00:00+00:00")[0]["periods"]
+    assert "2024-01" not in again and "2025-06" in again and len(again) == 17
+
+
+def test_the_june_release_refetches_three_prior_years(settings):
+    fetch_and_load(settings, ["2024-01", "2024-02", "2025-03"])
+    # A May run (reference month March) skips what is loaded; the June run (reference month April, the
+    # release in which Census revises the three prior years) fetches loaded months again, from the start month.
+    may = pipeline.plan(settings, "2025-05-10T06:00:00+00:00")[0]["periods"]
+    june = pipeline.plan(settings, "2025-06-10T06:00:00+00:00")[0]["periods"]
+    assert "2024-01" not in may and "2025-03" in may  # the reference month is always fetched again
+    assert june[0] == "2024-01" and "2024-02" in june and june[-1] == "2025-04"
+
+
+def test_a_loaded_release_is_not_read_again_from_the_landing_zone(settings):
+    pipeline.fetch(settings, "census_imports_hs", ["2025-05"])
+    pipeline.load(settings, "census_imports_hs")
+    shutil.rmtree(settings.duckdb_path.parent / "landing" / "objects")
+    assert pipeline.load(settings, "census_imports_hs")["unchanged"] == 1

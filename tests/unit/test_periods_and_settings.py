@@ -1,0 +1,63 @@
+from datetime import date, datetime
+
+import pytest
+
+from tradewatch.errors import ConfigurationError
+from tradewatch.periods import add_months, month_range, parse_month, reference_month
+from tradewatch.redact import redact, strip_secret_params
+from tradewatch.settings import Secret, get_settings
+
+
+def test_parse_month_accepts_only_yyyy_mm():
+    assert parse_month("2025-05") == date(2025, 5, 1)
+    for bad in ["2025-13", "2025-5", "202505", "2025-05'; DROP TABLE x;--", "", "May 2025"]:
+        with pytest.raises(ValueError, match="YYYY-MM"):
+            parse_month(bad)
+
+
+def test_reference_month_comes_from_the_logical_date_and_lag():
+    # Airflow 3 cron runs have a zero-length data interval: the month is derived from the logical date.
+    assert reference_month(datetime(2025, 7, 10, 6), 2) == date(2025, 5, 1)
+    assert reference_month(date(2025, 1, 10), 2) == date(2024, 11, 1)
+    assert add_months(date(2024, 12, 1), 1) == date(2025, 1, 1)
+    assert len(list(month_range(date(2017, 1, 1), date(2026, 9, 1)))) == 117
+
+
+def test_settings_defaults_and_overrides(tmp_path):
+    s = get_settings({"TRADEWATCH_DATA_DIR": str(tmp_path)})
+    assert s.duckdb_path == tmp_path / "warehouse.duckdb"
+    assert s.source_mode == "replay"
+    assert s.census_base_url == "https://api.census.gov/data/timeseries/intltrade"
+    assert s.census_lag_months == 2
+    assert not s.census_api_key
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TRADEWATCH_SOURCE_MODE", "sometimes", "replay"),
+        ("TRADEWATCH_START_MONTH", "2017", "YYYY-MM"),
+        ("TRADEWATCH_CENSUS_LAG_MONTHS", "two", "whole number"),
+        ("TRADEWATCH_CENSUS_LAG_MONTHS", "40", "0 to 12"),
+        ("TRADEWATCH_CENSUS_BASE_URL", "ftp://example", "https://"),
+    ],
+)
+def test_bad_settings_say_what_to_do(tmp_path, name, value, message):
+    with pytest.raises(ConfigurationError, match=message):
+        get_settings({"TRADEWATCH_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_secrets_never_show_themselves(tmp_path):
+    key = "a" * 40
+    s = get_settings({"TRADEWATCH_DATA_DIR": str(tmp_path), "CENSUS_API_KEY": key})
+    assert key not in repr(s) and key not in str(s.census_api_key) and key not in f"{s}"
+    assert s.census_api_key.reveal() == key
+    assert repr(Secret(None)) == "Secret(None)"
+
+
+def test_redaction_of_urls_and_text():
+    url = "https://api.census.gov/data/x?get=A&key=SECRETKEY123&time=2025-05"
+    assert "SECRETKEY123" not in strip_secret_params(url)
+    assert "time=2025-05" in strip_secret_params(url)
+    assert redact(f"failed on {url}", ["SECRETKEY123"]).count("SECRETKEY123") == 0
+    assert "key=***" in redact("GET /x?key=abc&y=1", [])

@@ -1,0 +1,181 @@
+"""Great Expectations suites fail on bad releases; write-audit-publish quarantines them, with an audit trail."""
+
+import json
+
+import pytest
+
+from expectations import suite_builders, suite_parameters
+from expectations.runner import SuiteRunner
+from tests.conftest import make_settings
+from tradewatch import pipeline, quality
+from tradewatch.errors import QualityGateFailed, TradewatchError
+from tradewatch.warehouse import open_warehouse, previous_accepted, releases
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, small_archive):
+    """A warehouse with 2025-04 and 2025-05 imports and exports loaded and published."""
+    settings = make_settings(tmp_path_factory.mktemp("wap"), TRADEWATCH_ARCHIVE_DIR=str(small_archive))
+    for dataset in pipeline.DATASETS:
+        pipeline.fetch(settings, dataset, ["2025-04", "2025-05"])
+        pipeline.load(settings, dataset)
+        pipeline.validate(settings, dataset)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def runners():
+    return {name: SuiteRunner(name) for name in suite_builders()}
+
+
+def candidate(settings, dataset, period):
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        release = releases(con, dataset=dataset)[[r["period"].strftime("%Y-%m") for r in
+                                                  releases(con, dataset=dataset)].index(period)]
+        frame = quality._candidate(con, dataset, release["release_id"])
+        params = suite_parameters(dataset, period, previous_accepted(con, dataset, release["release_id"]))
+    return frame, params
+
+
+def test_every_raw_dataset_has_a_suite():
+    assert set(suite_builders()) == set(pipeline.DATASETS)
+
+
+@pytest.mark.parametrize("dataset", pipeline.DATASETS)
+def test_good_releases_pass(published, runners, dataset):
+    frame, params = candidate(published, dataset, "2025-05")
+    outcome = runners[dataset].run(frame, params)
+    assert outcome.success, outcome.failed
+    assert params["min_rows"] > 1  # bounds come from the previous accepted release (2025-04)
+
+
+def _collapse(f, ds):
+    return f.head(len(f) // 3)
+
+
+def _drop_chapter(f, ds):
+    return f[f["commodity"] != "85"]
+
+
+def _drop_partner(f, ds):
+    return f[f["cty_code"] != "5700"]
+
+
+def _negative(f, ds):
+    f = f.copy()
+    f.loc[f.index[3], ds.headline_var] = -5
+    return f
+
+
+def _duplicate(f, ds):
+    import pandas as pd
+
+    return pd.concat([f, f.head(1)])
+
+
+def _wrong_period(f, ds):
+    f = f.copy()
+    f["period"] = "2025-04-01"
+    return f
+
+
+def _renamed(f, ds):
+    return f.rename(columns={ds.headline_var: ds.headline_var + "_x"})
+
+
+def _blank(f, ds):
+    f = f.copy()
+    f[ds.headline_var] = f[ds.headline_var].astype("Float64")
+    f.loc[f.index[5], ds.headline_var] = None
+    return f
+
+
+def _bad_code(f, ds):
+    f = f.copy()
+    f.loc[f.index[0], "cty_code"] = "1XXX"  # a country-group code must never reach a DET release
+    return f
+
+
+def _value_halved(f, ds):
+    f = f.copy()
+    f[ds.headline_var] = f[ds.headline_var] // 3
+    return f
+
+
+BAD = {"collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between"),
+       "missing-chapter": (_drop_chapter, "expect_column_distinct_values_to_contain_set"),
+       "missing-partner": (_drop_partner, "expect_column_distinct_values_to_contain_set"),
+       "negative-value": (_negative, "expect_column_values_to_be_between"),
+       "duplicate-key": (_duplicate, "expect_compound_columns_to_be_unique"),
+       "wrong-period": (_wrong_period, "expect_column_values_to_be_in_set"),
+       "renamed-column": (_renamed, "expect_table_columns_to_match_set"),
+       "blank-value": (_blank, "expect_column_values_to_not_be_null"),
+       "group-country-code": (_bad_code, "expect_column_values_to_match_regex"),
+       "dotted-hs-code": (lambda f, ds: f.assign(commodity=f["commodity"].str.replace(r"^(\d{4})", r"\1.",
+                                                                                       regex=True)),
+                          "expect_column_values_to_match_regex"),
+       "total-value-collapse": (_value_halved, "expect_column_sum_to_be_between")}
+
+
+@pytest.mark.parametrize("dataset", pipeline.DATASETS)
+@pytest.mark.parametrize("case", list(BAD))
+def test_each_crafted_bad_release_fails_for_its_reason(published, runners, dataset, case):
+    from tradewatch.sources import census
+
+    breaker, expectation = BAD[case]
+    frame, params = candidate(published, dataset, "2025-05")
+    outcome = runners[dataset].run(breaker(frame, census.dataset(dataset)), params)
+    assert not outcome.success
+    assert any(line.startswith(expectation) for line in outcome.failed), outcome.failed
+
+
+def test_duty_above_dutiable_value_fails_the_imports_suite(published, runners):
+    frame, params = candidate(published, "census_imports_hs", "2025-05")
+    frame = frame.copy()
+    frame.loc[frame.index[2], "cal_dut_mo"] = frame.loc[frame.index[2], "dut_val_mo"] + 1
+    outcome = runners["census_imports_hs"].run(frame, params)
+    assert any("cal_dut_mo" in line for line in outcome.failed)
+
+
+def _revise_month(archive, dataset_dir, month, keep_rows):
+    for level in ("HS2", "HS6"):
+        path = archive / f"census/{dataset_dir}/{month}_{level}.json"
+        rows = json.loads(path.read_text())
+        path.write_text(json.dumps(rows[: keep_rows + 1]))
+
+
+def test_a_failing_release_is_quarantined_audited_and_can_be_released(tmp_path, archive_copy):
+    settings = make_settings(tmp_path / "d", TRADEWATCH_ARCHIVE_DIR=str(archive_copy))
+    pipeline.fetch(settings, "census_exports_hs", ["2025-04"])
+    pipeline.load(settings, "census_exports_hs")
+    pipeline.validate(settings, "census_exports_hs")
+    _revise_month(archive_copy, "exports_hs", "2025-05", keep_rows=40)
+    pipeline.fetch(settings, "census_exports_hs", ["2025-05"])
+    pipeline.load(settings, "census_exports_hs")
+    with pytest.raises(QualityGateFailed, match="quarantined") as exc:
+        pipeline.validate(settings, "census_exports_hs")
+    [rid] = exc.value.failed_release_ids
+    assert "census_exports_hs 2025-05" in str(exc.value) and "tradewatch quality release" in str(exc.value)
+
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        status = dict(con.execute("SELECT release_id, status FROM audit.releases").fetchall())
+        validation = con.execute("SELECT success, failed, result_path FROM audit.validations WHERE release_id = ?",
+                                 [rid]).fetchall()
+    assert status[rid] == "quarantined" and list(status.values()).count("published") == 1
+    assert validation[0][0] is False and validation[0][1] >= 1
+    assert json.loads(open(validation[0][2]).read())["success"] is False
+
+    with pytest.raises(QualityGateFailed):  # still broken: re-validation fails again, and is audited
+        quality.revalidate(settings, rid, "tester")
+    with pytest.raises(TradewatchError, match="reason"):
+        quality.release_quarantined(settings, rid, "  ", "tester")
+    quality.release_quarantined(settings, rid, "partial release confirmed by Census", "tester")
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        assert con.execute("SELECT status FROM audit.releases WHERE release_id = ?", [rid]).fetchall() == [
+            ("released",)]
+        decisions = con.execute("SELECT action, reason, decided_by FROM audit.release_decisions "
+                                "ORDER BY decided_at").fetchall()
+    assert [d[0] for d in decisions] == ["revalidate", "release"]
+    assert decisions[1][1:] == ("partial release confirmed by Census", "tester")
+    with pytest.raises(TradewatchError, match="not quarantined"):
+        quality.release_quarantined(settings, rid, "again", "tester")

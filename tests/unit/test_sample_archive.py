@@ -1,0 +1,62 @@
+"""The synthetic sample archive: deterministic, in the exact Census format, internally consistent."""
+
+import json
+from datetime import date
+
+import duckdb
+
+from tradewatch.http import ReleaseArchive, ReplayTransport
+from tradewatch.sample import write_sample_archive
+from tradewatch.settings import CENSUS_BASE_URL
+from tradewatch.sources import census
+
+
+def test_same_arguments_same_bytes_and_months_independent_of_range(tmp_path, small_archive):
+    write_sample_archive(tmp_path / "a", date(2025, 4, 1), date(2025, 6, 1))
+    for name in ["census/imports_hs/2025-05_HS6.json", "census/exports_hs/2025-06_HS2.json"]:
+        assert (tmp_path / "a" / name).read_bytes() == (small_archive / name).read_bytes()
+
+
+def test_exact_census_format(small_archive):
+    rows = json.loads((small_archive / "census/imports_hs/2024-03_HS2.json").read_text())
+    header = rows[0]
+    assert header[: len(census.IMPORTS.get_vars)] == list(census.IMPORTS.get_vars)
+    assert header[-2:] == ["COMM_LVL", "time"]  # predicates not in get= are appended
+    assert all(isinstance(cell, str) for row in rows for cell in row)
+    assert {row[0] for row in rows[1:]} == {"5700", "-"}
+    assert {row[header.index("SUMMARY_LVL")] for row in rows[1:]} == {"DET"}
+
+
+def test_replay_answers_like_the_api(small_archive):
+    replay = ReplayTransport(small_archive)
+    request = census.build_request(CENSUS_BASE_URL, census.EXPORTS, date(2024, 2, 1), "HS6")
+    assert replay.send(request).status == 200
+    later = census.build_request(CENSUS_BASE_URL, census.EXPORTS, date(2031, 1, 1), "HS6")
+    assert replay.send(later).status == 204  # not (yet) in the archive = not published
+    assert set(ReleaseArchive(small_archive).index) >= {request.archive_key}
+
+
+def _parsed(con, archive, dataset, month, level):
+    path = archive / f"census/{dataset}/{month}_{level}.json"
+    census.parse_census_file(con, path, table=f"{dataset}_{level}")
+
+
+def test_consistency_and_the_spring_2025_shock(small_archive):
+    con = duckdb.connect()
+    for month in ("2024-05", "2025-05"):
+        for level in ("HS2", "HS6"):
+            _parsed(con, small_archive, "imports_hs", month, level)
+        # HS6 lines add up exactly to their chapters, for China and the total row
+        assert con.execute("""
+            SELECT count(*) FROM (SELECT cty_code, left(i_commodity, 2) ch, sum(gen_val_mo) v FROM imports_hs_HS6
+                                  GROUP BY ALL) h6
+            JOIN imports_hs_HS2 h2 ON h2.cty_code = h6.cty_code AND h2.i_commodity = h6.ch
+            WHERE h2.gen_val_mo <> h6.v""").fetchall() == [(0,)]
+        # duty <= dutiable <= consumption <= general, China never above the all-countries total
+        assert con.execute("""SELECT count(*) FROM imports_hs_HS6
+            WHERE NOT (cal_dut_mo <= dut_val_mo AND dut_val_mo <= con_val_mo AND con_val_mo <= gen_val_mo)
+            """).fetchall() == [(0,)]
+        con.execute(f"CREATE TABLE totals_{month[:4]} AS SELECT sum(gen_val_mo) v FROM imports_hs_HS2 "
+                    "WHERE cty_code = '5700'")
+    change = con.execute("SELECT b.v / a.v - 1 FROM totals_2024 a, totals_2025 b").fetchall()[0][0]
+    assert -0.45 < change < -0.25  # imports from China fall by about a third year on year

@@ -1,0 +1,163 @@
+"""The `tradewatch` command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import re
+import sys
+import time
+from datetime import date
+
+from tradewatch.errors import TradewatchError
+from tradewatch.periods import add_months, format_month, parse_month
+from tradewatch.settings import get_settings
+
+DAG_ID = "tradewatch_monthly_refresh"
+_RUNNING = re.compile(r"\[DAG TEST\] running task <TaskInstance: [\w.]*?\.(\w+) \S+(?: (map_index=\d+))?")
+_OWN_LOG = re.compile(r"\[(info|warning|error)\s*\] (.*?)\s+\[(tradewatch[\w.]*)\]")
+_STATE = re.compile(r"new_state=(failed|up_for_retry)")
+
+
+def progress_line(line: str) -> str | None:
+    """The lines of Airflow's output a person watching the demo wants: tasks starting, our own messages."""
+    if match := _RUNNING.search(line):
+        return f"- {match.group(1)}" + (f" [{match.group(2).split('=')[1]}]" if match.group(2) else "")
+    if match := _OWN_LOG.search(line):
+        return f"    {match.group(2)}" if match.group(1) == "info" else f"    {match.group(1).upper()}: {match.group(2)}"
+    if match := _STATE.search(line):
+        return f"    task {match.group(1).upper().replace('_', ' ')}"
+    return None
+
+
+def _month(text: str) -> date:
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from tradewatch.sample import write_sample_archive
+
+    settings = get_settings()
+    out = args.out or settings.archive_dir
+    counts = write_sample_archive(out, args.start, args.end)
+    print(f"wrote the SYNTHETIC sample archive to {out}: {counts} files, {args.start:%Y-%m} to {args.end:%Y-%m}")
+    return 0
+
+
+def _demo_logical_date(end: date, lag: int) -> str:
+    run_month = add_months(end, lag)
+    return f"{format_month(run_month)}-10T06:00:00+00:00"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tradewatch import airflow_local, pipeline
+    from tradewatch.http import ReleaseArchive
+    from tradewatch.sample import DEFAULT_END, DEFAULT_START, write_sample_archive
+
+    settings = get_settings()
+    started = time.monotonic()
+    if settings.source_mode != "replay":
+        raise TradewatchError("the demo runs on the sample archive: unset TRADEWATCH_SOURCE_MODE or set it to replay")
+    if not (settings.archive_dir / ReleaseArchive.INDEX).exists():
+        print(f"writing the SYNTHETIC sample archive to {settings.archive_dir} ...")
+        write_sample_archive(settings.archive_dir, DEFAULT_START, DEFAULT_END)
+    logical_date = args.logical_date or _demo_logical_date(DEFAULT_END, settings.census_lag_months)
+    log_path = settings.data_dir / "logs" / "demo_airflow.log"
+    print(f"running the Airflow DAG {DAG_ID} with `airflow dags test` for logical date {logical_date}")
+    print(f"(reference month {format_month(add_months(parse_month(logical_date[:7]), -settings.census_lag_months))};"
+          f" full Airflow log: {log_path})")
+
+    def show(line: str) -> None:
+        if (text := progress_line(line)) is not None:
+            print(text[:200], flush=True)
+
+    code = airflow_local.dags_test(settings, DAG_ID, logical_date, log_path, show)
+    if code != 0:
+        print(f"\nthe DAG run failed (exit {code}); see {log_path}", file=sys.stderr)
+        return code
+    print("\nWhat the run loaded, validated and built:")
+    print(pipeline.summary(settings))
+    print(f"\nWarehouse: {settings.duckdb_path}")
+    print("Try:  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
+          f"{settings.duckdb_path}', read_only=True).sql('select * from marts.trade_balance_monthly "
+          "order by period_month desc limit 12'))\"")
+    print(f"Validation results: {settings.validation_dir}")
+    print(f"Demo wall time: {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from tradewatch import pipeline
+
+    print(pipeline.summary(get_settings()))
+    return 0
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    from tradewatch import quality
+    from tradewatch.warehouse import open_warehouse, releases
+
+    settings = get_settings()
+    if args.action == "list":
+        with open_warehouse(settings.duckdb_path, read_only=True) as con:
+            rows = releases(con, status="quarantined")
+        for r in rows:
+            print(f"{r['release_id']}  {r['dataset']}  {r['period']:%Y-%m}  {r['detail'][:200]}")
+        print(f"{len(rows)} quarantined release(s)")
+    elif args.action == "release":
+        quality.release_quarantined(settings, args.release_id, args.reason, getpass.getuser())
+        print(f"released {args.release_id}; rebuild the marts to use it")
+    else:
+        result = quality.revalidate(settings, args.release_id, getpass.getuser())
+        print(f"{args.release_id}: {result.status}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tradewatch.sample import DEFAULT_END, DEFAULT_START
+
+    parser = argparse.ArgumentParser(prog="tradewatch", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="write the SYNTHETIC sample release archive")
+    p.add_argument("--out", help="folder (default: TRADEWATCH_ARCHIVE_DIR or data/sample_archive)")
+    p.add_argument("--start", type=_month, default=DEFAULT_START, help="first month, YYYY-MM")
+    p.add_argument("--end", type=_month, default=DEFAULT_END, help="last month, YYYY-MM")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("demo", help="run the monthly refresh DAG through Airflow on the sample archive")
+    p.add_argument("--logical-date", help="ISO logical date of the run (default: the archive's last month + lag)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("summary", help="releases by status and the latest trade balance")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("quality", help="quarantined releases: list, release with a reason, or re-validate")
+    p.add_argument("action", choices=["list", "release", "revalidate"])
+    p.add_argument("release_id", nargs="?")
+    p.add_argument("--reason", help="why a quarantined release may be published anyway (required for release)")
+    p.set_defaults(func=cmd_quality)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if getattr(args, "action", None) in ("release", "revalidate") and not args.release_id:
+        parser.error(f"quality {args.action} needs a RELEASE_ID")
+    try:
+        return args.func(args)
+    except TradewatchError as exc:
+        print(f"tradewatch: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
