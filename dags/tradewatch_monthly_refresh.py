@@ -20,7 +20,7 @@ from common.defaults import MARTS_ASSET, WAREHOUSE_WRITER_POOL, default_args
 @dag(
     dag_id="tradewatch_monthly_refresh",
     schedule="0 6 10 * *",  # the 10th, 06:00 UTC: after Census (~day 35) has released the month two back
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    start_date=datetime(2017, 1, 1, tzinfo=UTC),  # before any month we load: backfills may run from here
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),

@@ -7,8 +7,10 @@ Airflow; it drives Airflow's command line in a subprocess with an AIRFLOW_HOME u
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,8 +22,9 @@ DAGS_FOLDER = REPO_ROOT / "dags"
 WRITER_POOL = "duckdb_writer"
 
 
-def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ if base is None else base)
+def airflow_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for Airflow's processes: this machine's, the settings' paths, then `extra`."""
+    env = dict(os.environ)
     env.update(
         AIRFLOW_HOME=str(settings.data_dir / "airflow"),
         AIRFLOW__CORE__DAGS_FOLDER=str(DAGS_FOLDER),
@@ -33,6 +36,7 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
         TRADEWATCH_ARCHIVE_DIR=str(settings.archive_dir),
         TRADEWATCH_SOURCE_MODE=settings.source_mode,
     )
+    env.update(extra or {})
     return env
 
 
@@ -41,22 +45,35 @@ def _airflow() -> str:
     return str(candidate) if candidate.exists() else "airflow"
 
 
-def _run(args: list[str], env: dict[str, str], log_path: Path, on_line: Callable[[str], None] | None = None) -> int:
+def _run(args: list[str], env: dict[str, str], log_path: Path, on_line: Callable[[str], None] | None = None,
+         timeout: float | None = None) -> int:
+    """Run `airflow ARGS`, appending its output to log_path; kill it after `timeout` seconds."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a") as log, subprocess.Popen(
-        [_airflow(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT
+        [_airflow(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT,
+        start_new_session=True,
     ) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            if on_line:
-                on_line(line.rstrip("\n"))
-        return proc.wait()
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL)) if timeout else None
+        if timer:
+            timer.start()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.write(line)
+                if on_line:
+                    on_line(line.rstrip("\n"))
+            code = proc.wait()
+        finally:
+            if timer:
+                timer.cancel()
+        if code == -signal.SIGKILL and timeout:
+            log.write(f"\ntradewatch: `airflow {' '.join(args)}` killed after {timeout:.0f} s\n")
+        return code
 
 
-def prepare(settings: Settings, log_path: Path) -> dict[str, str]:
+def prepare(settings: Settings, log_path: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     """Migrate the SQLite metadata DB and create the writer pool. Idempotent."""
-    env = airflow_env(settings)
+    env = airflow_env(settings, extra_env)
     for args in (["db", "migrate"],
                  ["pools", "set", WRITER_POOL, "1", "DuckDB allows one writer: warehouse writers queue here"]):
         if _run(args, env, log_path) != 0:
@@ -65,7 +82,12 @@ def prepare(settings: Settings, log_path: Path) -> dict[str, str]:
 
 
 def dags_test(settings: Settings, dag_id: str, logical_date: str, log_path: Path,
-              on_line: Callable[[str], None] | None = None) -> int:
-    """Run one DAG run in-process with `airflow dags test`; return its exit code (1 when the run failed)."""
-    env = prepare(settings, log_path)
-    return _run(["dags", "test", dag_id, logical_date], env, log_path, on_line)
+              on_line: Callable[[str], None] | None = None, extra_env: dict[str, str] | None = None,
+              timeout: float | None = None) -> int:
+    """Run one DAG run in-process with `airflow dags test`; return its exit code (1 when the run failed).
+
+    `dags test` honours retry delays (minutes, by the DAG's policy), so a task that fails for a transient reason
+    makes it wait; `timeout` bounds the whole run (tests use it; the demo waits as the scheduler would).
+    """
+    env = prepare(settings, log_path, extra_env)
+    return _run(["dags", "test", dag_id, logical_date], env, log_path, on_line, timeout)

@@ -25,7 +25,8 @@ def progress_line(line: str) -> str | None:
     if match := _RUNNING.search(line):
         return f"- {match.group(1)}" + (f" [{match.group(2).split('=')[1]}]" if match.group(2) else "")
     if match := _OWN_LOG.search(line):
-        return f"    {match.group(2)}" if match.group(1) == "info" else f"    {match.group(1).upper()}: {match.group(2)}"
+        level, message = match.group(1), match.group(2)
+        return f"    {message}" if level == "info" else f"    {level.upper()}: {message}"
     if match := _STATE.search(line):
         return f"    task {match.group(1).upper().replace('_', ' ')}"
     return None

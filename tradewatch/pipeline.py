@@ -154,6 +154,7 @@ def summary(settings: Settings) -> str:
                 "SELECT period_month, exports_usd / 1e9, imports_usd / 1e9, balance_usd / 1e9, imports_yoy_pct, "
                 "balance_rolling_12m_usd / 1e9 FROM marts.trade_balance_monthly "
                 "WHERE partner_iso3 = 'CHN' ORDER BY period_month DESC LIMIT 8").fetchall():
-                yoy_text = f"{yoy:>9.1f}" if yoy is not None else f"{'':>9}"
-                lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f} {bal:>8.2f} {yoy_text} {r12:>8.1f}")
+                yoy_text = f"{yoy:>9.1f}" if yoy is not None else f"{'n/a':>9}"
+                r12_text = f"{r12:>8.1f}" if r12 is not None else f"{'n/a':>8}"
+                lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f} {bal:>8.2f} {yoy_text} {r12_text}")
     return "\n".join(lines)

@@ -29,7 +29,8 @@ def parse(path: Path, fmt="json"):
 def test_mixed_levels_and_summary_levels_keep_det_rows_by_header_name(tmp_path):
     rows = [
         HEADER,
-        ["-", "TOTAL FOR ALL COUNTRIES", "85", "ELECTRICAL", "900", "880", "700", "100", "0", "X", "DET", "HS2", "2025-05"],
+        ["-", "TOTAL FOR ALL COUNTRIES", "85", "ELECTRICAL", "900", "880", "700", "100", "0", "X", "DET", "HS2",
+         "2025-05"],
         ["5700", "CHINA", "85", "ELECTRICAL", "500", "490", "400", "90", "0", "X", "DET", "HS2", "2025-05"],
         ["5700", "CHINA", "851713", "SMARTPHONES", "200", "195", "0", "0", "1000", "NO", "DET", "HS6", "2025-05"],
         ["0014", "PACIFIC RIM COUNTRIES", "85", "ELECTRICAL", "700", "690", "500", "95", "0", "X", "CGP", "HS2",

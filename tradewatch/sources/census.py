@@ -195,21 +195,8 @@ def _cells_sql(path: Path, fmt: str) -> str:
     raise ValueError(f"unknown Census file format {fmt!r}")
 
 
-def parse_census_file(con: duckdb.DuckDBPyConnection, path: Path, *, fmt: str = "json",
-                      table: str = "census_parsed", what: str | None = None) -> list[str]:
-    """Parse one Census response file into the temp table `table`; return its column names.
-
-    Columns are the Census variable names in lower case (the first of a repeated name wins), plus `period`.
-    Whole-number variables become BIGINT and must hold digits only; a blank or malformed value is an error,
-    never a zero. Only `SUMMARY_LVL=DET` rows are kept when that column is present (CGP groups would
-    double-count).
-    """
-    what = what or str(path)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _census_cells AS {_cells_sql(path, fmt)}", [str(path)])
-    except duckdb.Error as exc:
-        raise ReleaseFormatError(f"{what}: not a Census {fmt.upper()} table ({exc}). The file may be truncated "
-                                 "or an error page; fetch it again") from None
+def _header_positions(con: duckdb.DuckDBPyConnection, what: str) -> dict[str, int]:
+    """Variable name (upper case) -> 1-based cell position; the first of a repeated name wins."""
     header_rows = con.execute("SELECT r FROM _census_cells WHERE rn = 1").fetchall()
     if not header_rows or not header_rows[0][0]:
         raise ReleaseFormatError(f"{what}: the response has no header row")
@@ -225,43 +212,69 @@ def parse_census_file(con: duckdb.DuckDBPyConnection, path: Path, *, fmt: str = 
                                  f"{len(header)}")
     positions: dict[str, int] = {}
     for index, name in enumerate(header, start=1):
-        positions.setdefault(name.upper(), index)  # a repeated name: the first one wins
+        positions.setdefault(name.upper(), index)
+    return positions
 
-    for name, pos in positions.items():
-        if _NUMERIC_VAR.match(name):
-            bad_rows = con.execute(
-                f"SELECT rn - 1, r[{pos}] FROM _census_cells WHERE rn > 1 "
-                f"AND (r[{pos}] IS NULL OR NOT regexp_full_match(r[{pos}], '-?[0-9]+')) ORDER BY rn LIMIT 1"
-            ).fetchall()
-            if bad_rows:
-                count = con.execute(
-                    f"SELECT count(*) FROM _census_cells WHERE rn > 1 AND (r[{pos}] IS NULL OR NOT "
-                    f"regexp_full_match(r[{pos}], '-?[0-9]+'))").fetchall()[0][0]
-                raise ReleaseFormatError(
-                    f"{what}: {name} holds {count} value(s) that are not whole numbers (first at data row "
-                    f"{bad_rows[0][0]}: {bad_rows[0][1]!r}). Census values are never blank; the release is broken")
 
+def _check_whole_numbers(con: duckdb.DuckDBPyConnection, positions: dict[str, int], what: str) -> None:
+    """Every numeric variable holds digits only: a blank, null or decimal is an error, never a zero."""
+    numeric = {name: pos for name, pos in positions.items() if _NUMERIC_VAR.match(name)}
+    if not numeric:
+        return
+    bad = {name: f"(r[{pos}] IS NULL OR NOT regexp_full_match(r[{pos}], '-?[0-9]+'))" for name, pos in numeric.items()}
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {cond})" for cond in bad.values())
+        + " FROM _census_cells WHERE rn > 1").fetchall()[0]
+    for (name, cond), count in zip(bad.items(), counts, strict=True):
+        if count:
+            row, value = con.execute(
+                f"SELECT rn - 1, r[{numeric[name]}] FROM _census_cells WHERE rn > 1 AND {cond} ORDER BY rn LIMIT 1"
+            ).fetchall()[0]
+            raise ReleaseFormatError(
+                f"{what}: {name} holds {count} value(s) that are not whole numbers (first at data row {row}: "
+                f"{value!r}). Census values are never blank; the release is broken")
+
+
+def _period_sql(positions: dict[str, int], what: str) -> str:
     if "TIME" in positions:
-        period_sql = f"CAST(strptime(r[{positions['TIME']}], '%Y-%m') AS DATE)"
-    elif "YEAR" in positions and "MONTH" in positions:
-        period_sql = f"make_date(CAST(r[{positions['YEAR']}] AS INTEGER), CAST(r[{positions['MONTH']}] AS INTEGER), 1)"
-    else:
-        raise ReleaseFormatError(f"{what}: neither a 'time' column nor YEAR and MONTH columns: no period")
-    selects = [f"{period_sql} AS period"]
-    for name, pos in positions.items():
-        if name == "TIME":
-            continue
-        cast = f"CAST(r[{pos}] AS BIGINT)" if _NUMERIC_VAR.match(name) else f"r[{pos}]"
-        selects.append(f'{cast} AS "{name.lower()}"')
-    where = f"rn > 1 AND r[{positions['SUMMARY_LVL']}] = 'DET'" if "SUMMARY_LVL" in positions else "rn > 1"
+        return f"CAST(strptime(r[{positions['TIME']}], '%Y-%m') AS DATE)"
+    if "YEAR" in positions and "MONTH" in positions:
+        year, month = positions["YEAR"], positions["MONTH"]
+        return f"make_date(CAST(r[{year}] AS INTEGER), CAST(r[{month}] AS INTEGER), 1)"
+    raise ReleaseFormatError(f"{what}: neither a 'time' column nor YEAR and MONTH columns: no period")
+
+
+def parse_census_file(con: duckdb.DuckDBPyConnection, path: Path, *, fmt: str = "json",
+                      table: str = "census_parsed", what: str | None = None) -> list[str]:
+    """Parse one Census response file into the temp table `table`; return its column names.
+
+    Columns are the Census variable names in lower case (the first of a repeated name wins), plus `period`.
+    Whole-number variables become BIGINT and must hold digits only; a blank or malformed value is an error,
+    never a zero. Only `SUMMARY_LVL=DET` rows are kept when that column is present (CGP groups would
+    double-count).
+    """
+    what = what or str(path)
     try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _census_cells AS {_cells_sql(path, fmt)}", [str(path)])
+    except duckdb.Error as exc:
+        raise ReleaseFormatError(f"{what}: not a Census {fmt.upper()} table ({exc}). The file may be truncated "
+                                 "or an error page; fetch it again") from None
+    try:
+        positions = _header_positions(con, what)
+        _check_whole_numbers(con, positions, what)
+        selects = [f"{_period_sql(positions, what)} AS period"]
+        for name, pos in positions.items():
+            if name != "TIME":
+                cast = f"CAST(r[{pos}] AS BIGINT)" if _NUMERIC_VAR.match(name) else f"r[{pos}]"
+                selects.append(f'{cast} AS "{name.lower()}"')
+        where = f"rn > 1 AND r[{positions['SUMMARY_LVL']}] = 'DET'" if "SUMMARY_LVL" in positions else "rn > 1"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(selects)} "
                     f"FROM _census_cells WHERE {where} ORDER BY rn")
     except duckdb.Error as exc:
         raise ReleaseFormatError(f"{what}: a period value is not a month ({exc})") from None
     finally:
         con.execute("DROP TABLE IF EXISTS _census_cells")
-    return [c for c in con.execute(f"SELECT * FROM {table} LIMIT 0").fetchdf().columns]
+    return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
 
 
 def conform(con: duckdb.DuckDBPyConnection, ds: CensusDataset, parsed: str, columns: list[str],

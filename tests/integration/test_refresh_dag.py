@@ -1,0 +1,50 @@
+"""The monthly refresh DAG end to end, through Airflow's own `airflow dags test`, on the sample archive."""
+
+import json
+
+import duckdb
+import pytest
+
+from tests.conftest import make_settings
+from tradewatch import airflow_local
+
+pytestmark = pytest.mark.slow
+DAG_ID = "tradewatch_monthly_refresh"
+LOGICAL_DATE = "2025-08-10T06:00:00+00:00"  # reference month 2025-06, the small archive's last month
+#: `airflow dags test` waits out retry delays; a run that needs a retry is a failure here, not a 15-minute wait.
+TIMEOUT = 300
+
+
+def query(settings, sql):
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publishes_nothing(tmp_path,
+                                                                                           archive_copy):
+    settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(archive_copy))
+    extra = {"TRADEWATCH_START_MONTH": "2024-01"}
+    log = tmp_path / "airflow.log"
+
+    code = airflow_local.dags_test(settings, DAG_ID, LOGICAL_DATE, log, extra_env=extra, timeout=TIMEOUT)
+    assert code == 0, log.read_text()[-4000:]
+    assert query(settings, "SELECT dataset, count(*) FROM audit.releases WHERE status = 'published' "
+                           "GROUP BY 1 ORDER BY 1") == [("census_exports_hs", 18), ("census_imports_hs", 18)]
+    marts = query(settings, "SELECT * FROM marts.trade_balance_monthly ORDER BY ALL")
+    assert len(marts) == 36  # 18 months x (China, world)
+    latest = query(settings, "SELECT max(period_month) FROM marts.trade_balance_monthly")[0][0]
+    assert latest.strftime("%Y-%m") == "2025-06"
+
+    # The publisher re-issues June with most rows missing: the run must fail at the gate and publish nothing.
+    for level in ("HS2", "HS6"):
+        path = archive_copy / f"census/imports_hs/2025-06_{level}.json"
+        path.write_text(json.dumps(json.loads(path.read_text())[:25]))
+    second_log = tmp_path / "airflow_second.log"
+    code = airflow_local.dags_test(settings, DAG_ID, LOGICAL_DATE, second_log, extra_env=extra, timeout=TIMEOUT)
+    assert code == 1, second_log.read_text()[-4000:]
+    text = second_log.read_text()
+    assert "failed their quality suite" in text
+    assert "tradewatch: task validate[0] of tradewatch_monthly_refresh failed" in text  # failure callback
+    assert query(settings, "SELECT * FROM marts.trade_balance_monthly ORDER BY ALL") == marts
+    assert query(settings, "SELECT status, vintage FROM audit.releases WHERE dataset = 'census_imports_hs' "
+                           "AND period = '2025-06-01' ORDER BY vintage") == [("published", 1), ("quarantined", 2)]
