@@ -85,7 +85,7 @@ def fetch(settings: Settings, dataset: str, periods: list[str]) -> dict:
         release = LandedRelease(census.SOURCE, dataset, period, fetched_at, tuple(parts), synthetic)
         zone.write_manifest(release)
         landed.append(release.release_id)
-        if index % 12 == 0 or index == len(periods):
+        if index % 24 == 0 or index == len(periods):
             log.info("%s: fetched %d of %d month(s)", dataset, index, len(periods))
     if failures:
         raise SourceError(f"{len(failures)} of {len(periods)} {dataset} release(s) could not be fetched; the "
@@ -153,7 +153,7 @@ def summary(settings: Settings) -> str:
             for period, exp, imp, bal, yoy, r12 in con.execute(
                 "SELECT period_month, exports_usd / 1e9, imports_usd / 1e9, balance_usd / 1e9, imports_yoy_pct, "
                 "balance_rolling_12m_usd / 1e9 FROM marts.trade_balance_monthly "
-                "WHERE partner_iso3 = 'CHN' ORDER BY period_month DESC LIMIT 8").fetchall():
+                "WHERE partner_iso3 = 'CHN' ORDER BY period_month DESC LIMIT 18").fetchall():
                 yoy_text = f"{yoy:>9.1f}" if yoy is not None else f"{'n/a':>9}"
                 r12_text = f"{r12:>8.1f}" if r12 is not None else f"{'n/a':>8}"
                 lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f} {bal:>8.2f} {yoy_text} {r12_text}")

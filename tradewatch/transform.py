@@ -40,7 +40,10 @@ def run_dbt(settings: Settings, *args: str) -> str:
     proc = subprocess.run(command, env=dbt_env(settings), capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
     output = proc.stdout + proc.stderr
     for line in output.splitlines():
-        log.info("dbt: %s", line)
+        log.debug("dbt: %s", line)
+    done = [line for line in output.splitlines() if " Done. PASS=" in line or "Finished running" in line]
+    for line in done:
+        log.info("dbt %s: %s", args[0], line.split("  ", 1)[-1].strip())
     if proc.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
         raise TradewatchError(f"dbt {args[0]} failed (exit {proc.returncode}); the marts keep their previous "
