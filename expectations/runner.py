@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -32,9 +33,13 @@ def _describe_failure(result) -> str:
 
 
 class SuiteRunner:
-    """Validates releases of one dataset against its suite; one ephemeral GX context serves every release."""
+    """Validates releases of one dataset against its suite; one ephemeral GX context serves every release.
 
-    def __init__(self, dataset: str) -> None:
+    With `docs_dir`, `build_docs()` renders the suite and every result of this runner as GX Data Docs HTML there;
+    pages from earlier runs stay, and the index lists them all.
+    """
+
+    def __init__(self, dataset: str, docs_dir: Path | None = None) -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         import great_expectations as gx
@@ -43,22 +48,44 @@ class SuiteRunner:
         from expectations import suite_builders
 
         self.dataset = dataset
-        context = gx.get_context(mode="ephemeral")
+        self._gx = gx
+        self._context = context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        self._docs_site = None
+        if docs_dir is not None:
+            self._docs_site = "tradewatch"
+            context.add_data_docs_site(site_name=self._docs_site, site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            })
         suite = context.suites.add(suite_builders()[dataset]())
         batch = (context.data_sources.add_pandas(f"{dataset}_source")
                  .add_dataframe_asset(f"{dataset}_release")
                  .add_batch_definition_whole_dataframe("candidate"))
-        self._definition = context.validation_definitions.add(
+        definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{dataset}_validation", data=batch, suite=suite))
+        self._checkpoint = context.checkpoints.add(
+            gx.Checkpoint(name=f"{dataset}_checkpoint", validation_definitions=[definition], actions=[],
+                          result_format="SUMMARY"))
 
-    def run(self, frame: pd.DataFrame, parameters: dict) -> SuiteOutcome:
+    def run(self, frame: pd.DataFrame, parameters: dict, run_name: str = "candidate") -> SuiteOutcome:
         started = time.monotonic()
-        result = self._definition.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
-                                      result_format="SUMMARY")
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        checkpoint_result = self._checkpoint.run(batch_parameters={"dataframe": frame},
+                                                 expectation_parameters=parameters,
+                                                 run_id=RunIdentifier(run_name=run_name))
+        result = next(iter(checkpoint_result.run_results.values()))
         failed = [_describe_failure(r) for r in result.results if not r.success]
         return SuiteOutcome(self.dataset, bool(result.success), len(result.results), failed,
                             result.to_json_dict(), time.monotonic() - started)
+
+    def build_docs(self) -> str | None:
+        """Render Data Docs for this runner's results; return the index URL (None without docs_dir)."""
+        if self._docs_site is None:
+            return None
+        return self._context.build_data_docs(site_names=[self._docs_site])[self._docs_site]
 
 
 def run_suite(dataset: str, frame: pd.DataFrame, parameters: dict) -> SuiteOutcome:

@@ -126,8 +126,9 @@ def validate(settings: Settings, dataset: str) -> dict:
 
 
 def build(settings: Settings) -> dict:
+    """Rebuild the marts from what is published, then check source freshness (warnings only)."""
     transform.build(settings)
-    return {"built": True}
+    return {"built": True, "freshness_warnings": transform.source_freshness(settings)}
 
 
 def summary(settings: Settings) -> str:
@@ -138,9 +139,12 @@ def summary(settings: Settings) -> str:
             "SELECT dataset, status, count(*), min(period), max(period) FROM audit.releases "
             "GROUP BY ALL ORDER BY 1, 2").fetchall():
             lines.append(f"  {dataset:<20} {status:<12} {n:>4} release(s)  {first:%Y-%m} .. {last:%Y-%m}")
-        validations = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE success) FROM audit.validations").fetchall()[0]
-        lines.append(f"  validations: {validations[0]} run, {validations[1]} passed")
+        lines.append("\n  quality gate (Great Expectations), by dataset:")
+        for suite, runs, passed, failed in con.execute(
+            "SELECT suite, count(*), count(*) FILTER (WHERE success), count(*) FILTER (WHERE NOT success) "
+            "FROM audit.validations GROUP BY ALL ORDER BY 1").fetchall():
+            lines.append(f"  {suite:<20} {runs:>4} validation(s): {passed} passed, {failed} failed")
+        lines.append(f"  Data Docs: {quality.docs_dir(settings) / 'index.html'}")
         has_mart = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
             "AND table_name = 'trade_balance_monthly'").fetchall()[0][0]

@@ -39,6 +39,11 @@ def _candidate(con, dataset: str, release_id: str):
         [release_id]).df()
 
 
+def docs_dir(settings: Settings):
+    """Where the Great Expectations Data Docs of every validation are rendered (open index.html)."""
+    return settings.validation_dir / "docs"
+
+
 def _result_path(settings: Settings, dataset: str, release_id: str):
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", release_id)
     return settings.validation_dir / dataset / f"{safe}.json"
@@ -57,9 +62,9 @@ def _validate(settings: Settings, targets: list[dict]) -> list[tuple[dict, Suite
     runners: dict[str, SuiteRunner] = {}
     for release, frame, params in frames:
         if release["dataset"] not in runners:
-            runners[release["dataset"]] = SuiteRunner(release["dataset"])
+            runners[release["dataset"]] = SuiteRunner(release["dataset"], docs_dir(settings))
         runner = runners[release["dataset"]]
-        outcome = runner.run(frame, params)
+        outcome = runner.run(frame, params, run_name=release["release_id"])
         period = release["period"].strftime("%Y-%m")
         if outcome.success:
             log.debug("%s %s: suite passed (%d expectations, %.1fs)", release["dataset"], period,
@@ -70,6 +75,8 @@ def _validate(settings: Settings, targets: list[dict]) -> list[tuple[dict, Suite
         if len(outcomes) % 24 == 23 or len(outcomes) == len(frames) - 1:
             log.info("%s: validated %d of %d release(s)", release["dataset"], len(outcomes) + 1, len(frames))
         outcomes.append((release, outcome))
+    for runner in runners.values():
+        log.info("%s: Data Docs at %s", runner.dataset, runner.build_docs())
     return outcomes
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,16 @@ def run_dbt(settings: Settings, *args: str) -> str:
 def build(settings: Settings) -> str:
     """Build seeds, models and tests; a failing test fails the build."""
     return run_dbt(settings, "build")
+
+
+def source_freshness(settings: Settings) -> list[str]:
+    """Check every source's freshness; return the warnings. A late release is a warning, never a failure."""
+    try:
+        output = run_dbt(settings, "source", "freshness")
+    except TradewatchError as exc:  # a freshness error must not fail the refresh: report it as a warning
+        output = str(exc)
+    warnings = [line.split("  ", 1)[-1].strip() for line in output.splitlines()
+                if re.search(r"\b(WARN|ERROR STALE|ERROR)\b", line) and "freshness of" in line]
+    for warning in warnings:
+        log.warning("late release: %s", warning)
+    return warnings

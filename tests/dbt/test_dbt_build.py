@@ -105,3 +105,17 @@ def test_a_quarantined_release_never_reaches_the_mart_until_released(built):
     after = mart(settings)
     assert after["2025-06"]["imports_usd"] < before["2025-06"]["imports_usd"]
     assert after["2025-05"] == before["2025-05"]
+
+
+def test_a_late_release_is_a_freshness_warning_not_a_failure(built, tmp_path):
+    from tradewatch import transform
+
+    settings, _ = built
+    copy = tmp_path / "stale.duckdb"
+    shutil.copy(settings.duckdb_path, copy)
+    stale = make_settings(tmp_path / "data", TRADEWATCH_DUCKDB_PATH=str(copy))
+    assert transform.source_freshness(stale) == []
+    with duckdb.connect(str(copy)) as con:
+        con.execute("UPDATE raw.census_imports_hs SET fetched_at = now()::TIMESTAMP - INTERVAL 60 DAY")
+    warnings = transform.source_freshness(stale)
+    assert len(warnings) == 1 and "census.census_imports_hs" in warnings[0]

@@ -164,6 +164,8 @@ def test_a_failing_release_is_quarantined_audited_and_can_be_released(tmp_path, 
     assert status[rid] == "quarantined" and list(status.values()).count("published") == 1
     assert validation[0][0] is False and validation[0][1] >= 1
     assert json.loads(open(validation[0][2]).read())["success"] is False
+    index = (quality.docs_dir(settings) / "index.html").read_text()
+    assert "census_exports_hs" in index and rid.replace(":", "") in index.replace(":", "")
 
     with pytest.raises(QualityGateFailed):  # still broken: re-validation fails again, and is audited
         quality.revalidate(settings, rid, "tester")
