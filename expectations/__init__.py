@@ -7,22 +7,27 @@ accepted release). Model invariants belong to dbt tests; neither repeats the oth
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # GX takes seconds to import: only the runner imports it, when a validation runs
     import great_expectations as gx
 
 
-def suite_builders() -> dict[str, Callable[[], gx.ExpectationSuite]]:
-    """Registry: raw dataset name -> function returning its suite."""
+def _modules() -> tuple:
     from expectations import census
 
-    return {name: (lambda n=name: census.build_suite(n)) for name in census.DATASET_NAMES}
+    return (census,)
+
+
+def suite_builders() -> dict[str, Callable[[], gx.ExpectationSuite]]:
+    """Registry: raw dataset name -> function returning its suite."""
+    return {name: partial(module.build_suite, name) for module in _modules() for name in module.DATASET_NAMES}
 
 
 def suite_parameters(dataset: str, period: str, previous: dict | None) -> dict:
-    from expectations import census
-
-    if dataset in census.DATASET_NAMES:
-        return census.parameters(period, previous)
+    """Suite parameters for one release of `dataset`, relative to the previous accepted release."""
+    for module in _modules():
+        if dataset in module.DATASET_NAMES:
+            return module.parameters(period, previous)
     raise KeyError(f"no suite for dataset {dataset!r}")

@@ -48,7 +48,6 @@ class SuiteRunner:
         from expectations import suite_builders
 
         self.dataset = dataset
-        self._gx = gx
         self._context = context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self._docs_site = None
@@ -86,8 +85,3 @@ class SuiteRunner:
         if self._docs_site is None:
             return None
         return self._context.build_data_docs(site_names=[self._docs_site])[self._docs_site]
-
-
-def run_suite(dataset: str, frame: pd.DataFrame, parameters: dict) -> SuiteOutcome:
-    """Validate one release (a convenience over SuiteRunner for a single frame)."""
-    return SuiteRunner(dataset).run(frame, parameters)

@@ -66,11 +66,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not (settings.archive_dir / ReleaseArchive.INDEX).exists():
         print(f"writing the SYNTHETIC sample archive to {settings.archive_dir} ...")
         write_sample_archive(settings.archive_dir, DEFAULT_START, DEFAULT_END)
-    logical_date = args.logical_date or _demo_logical_date(DEFAULT_END, settings.census_lag_months)
+    lag = settings.sources["census"].lag_months
+    logical_date = args.logical_date or _demo_logical_date(DEFAULT_END, lag)
     log_path = settings.data_dir / "logs" / "demo_airflow.log"
     print(f"running the Airflow DAG {DAG_ID} with `airflow dags test` for logical date {logical_date}")
-    print(f"(reference month {format_month(add_months(parse_month(logical_date[:7]), -settings.census_lag_months))};"
-          f" full Airflow log: {log_path})")
+    reference = format_month(add_months(parse_month(logical_date[:7]), -lag))
+    print(f"(Census reference month {reference}; full Airflow log: {log_path})")
 
     def show(line: str) -> None:
         if (text := progress_line(line)) is not None:

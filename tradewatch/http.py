@@ -8,6 +8,7 @@ from files on disk exactly as the publisher would, 204 included. Clients and par
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import logging
 import random
@@ -33,10 +34,18 @@ SYNTHETIC_HEADER = "X-Tradewatch-Synthetic"
 
 @dataclass(frozen=True)
 class Request:
-    """One GET request, without any secret. `params` keeps order and repeated names."""
+    """One request, without any secret: a GET, or a POST when it has a JSON `body`.
+
+    `params` keeps order and repeated names. Secrets (keys) are added by the live transport at send time only.
+    """
 
     url: str
     params: tuple[tuple[str, str], ...] = ()
+    body: str | None = None  # JSON text of a POST body
+
+    @property
+    def method(self) -> str:
+        return "GET" if self.body is None else "POST"
 
     @property
     def public_url(self) -> str:
@@ -45,7 +54,11 @@ class Request:
     @property
     def archive_key(self) -> str:
         """Order-insensitive identity of the request, used to file and find it in a release archive."""
-        return f"{self.url.split('://', 1)[-1]}?{urlencode(sorted(self.params))}"
+        key = f"{self.url.split('://', 1)[-1]}?{urlencode(sorted(self.params))}"
+        if self.body is not None:
+            canonical = json.dumps(json.loads(self.body), sort_keys=True, separators=(",", ":"))
+            key += f"#POST:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+        return key
 
 
 @dataclass
@@ -89,17 +102,19 @@ class HttpTransport:
         *,
         secret_params: Mapping[str, str] | None = None,
         secret_headers: Mapping[str, str] | None = None,
+        secret_body: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
     ) -> None:
         self.policy = policy
         self._secret_params = dict(secret_params or {})
         self._secret_headers = dict(secret_headers or {})
+        self._secret_body = dict(secret_body or {})
         self._sleep = sleep
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = "tradewatch/0.1 (+https://github.com/tradewatch/tradewatch)"
         self._last_request_at = 0.0
-        self._secrets = [*self._secret_params.values(), *self._secret_headers.values()]
+        self._secrets = [*self._secret_params.values(), *self._secret_headers.values(), *self._secret_body.values()]
 
     def _wait_for_rate_limit(self) -> None:
         gap = self.policy.min_interval_seconds - (time.monotonic() - self._last_request_at)
@@ -115,23 +130,26 @@ class HttpTransport:
 
     def send(self, request: Request) -> Response:
         params = list(request.params) + list(self._secret_params.items())
+        json_body = None if request.body is None else {**json.loads(request.body), **self._secret_body}
         last_problem = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             self._wait_for_rate_limit()
             try:
-                raw = self._session.get(
+                raw = self._session.request(
+                    request.method,
                     request.url,
                     params=params,
+                    json=json_body,
                     headers=self._secret_headers or None,
                     timeout=(self.policy.connect_timeout, self.policy.read_timeout),
                     allow_redirects=False,
                 )
-                body = raw.content
+                content = raw.content
             except requests.RequestException as exc:  # timeouts, resets, truncated bodies
                 last_problem = redact(f"{type(exc).__name__}: {exc}", self._secrets)
                 retry_after = None
             else:
-                response = Response(raw.status_code, body, request.public_url, dict(raw.headers))
+                response = Response(raw.status_code, content, request.public_url, dict(raw.headers))
                 if raw.status_code not in RETRY_STATUSES:
                     return response
                 if attempt == self.policy.max_attempts:

@@ -23,6 +23,7 @@ class LandedPart:
     status: int
     bytes: int
     content_type: str | None = None
+    request_body: str | None = None  # the JSON body of a POST, without secrets
 
 
 @dataclass(frozen=True)

@@ -6,63 +6,67 @@ Arguments and return values are plain JSON-able data, so they travel through XCo
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
-from tradewatch import quality, transform
+from tradewatch import quality, sources, transform
 from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
 from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
 from tradewatch.landing import LandedPart, LandedRelease, LandingZone, utc_now
-from tradewatch.periods import add_months, format_month, month_range, parse_month, reference_month
+from tradewatch.periods import format_month, month_range, parse_month, reference_month
 from tradewatch.settings import Settings
-from tradewatch.sources import census
+from tradewatch.sources.base import Publisher, SourceClient
 from tradewatch.warehouse import load_release, open_warehouse, release_status
 
 log = logging.getLogger(__name__)
 
-DATASETS = tuple(census.DATASETS)
+DATASETS = tuple(sources.all_datasets())
 
 
-def census_transport(settings: Settings) -> Transport:
+def transport_for(settings: Settings, publisher: Publisher) -> Transport:
+    """Replay of the release archive, or the live API with the publisher's key added at send time."""
     if settings.source_mode == "replay":
         return ReplayTransport(settings.archive_dir)
-    if not settings.census_api_key:
-        raise TradewatchError("CENSUS_API_KEY is not set: the Census API requires a key since 2026-05-12. "
-                              "Get one at https://api.census.gov/data/key_signup.html, or run on the sample "
-                              "archive (TRADEWATCH_SOURCE_MODE=replay)")
-    return HttpTransport(settings.http, secret_params={"key": settings.census_api_key.reveal() or ""})
+    key = settings.sources[publisher.name].api_key.reveal()
+    if not key and publisher.key_required:
+        raise TradewatchError(f"{publisher.key_variable} is not set: {publisher.title} requires an API key. Get "
+                              f"one at {publisher.key_signup}, or run on the sample archive "
+                              "(TRADEWATCH_SOURCE_MODE=replay)")
+    secret = {publisher.key_param: key} if key else {}
+    return HttpTransport(settings.http, **{f"secret_{publisher.key_location}": secret})
 
 
 def plan(settings: Settings, logical_date: str) -> list[dict]:
-    """What to fetch in this run: per dataset, the months from the start month to the reference month that are
-    not loaded yet, the reference month itself, and in the June release (April data) the three prior years again,
-    which Census revises every June."""
-    ref = reference_month(datetime.fromisoformat(logical_date), settings.census_lag_months)
-    if ref < settings.start_month:
-        raise TradewatchError(f"reference month {format_month(ref)} is before TRADEWATCH_START_MONTH "
-                              f"{format_month(settings.start_month)}")
+    """What to fetch in this run, per dataset: the months from the start month to the reference month that the
+    warehouse does not hold, the reference month itself (unchanged bytes are a no-op), and the months the
+    publisher revises in this release (Census: the three prior years in June)."""
+    when = datetime.fromisoformat(logical_date)
     with open_warehouse(settings.duckdb_path) as con:
         known = {
             (ds, p.strftime("%Y-%m"))
             for ds, p in con.execute(
                 "SELECT DISTINCT dataset, period FROM audit.releases WHERE status <> 'rejected'").fetchall()
         }
-    revision: set[str] = set()
-    if ref.month == 4:
-        revision = {format_month(m) for m in month_range(date(ref.year - 3, 1, 1), add_months(ref, -1))}
     work = []
-    for ds in DATASETS:
+    for name, ds in sources.all_datasets().items():
+        publisher = sources.publisher_of(name)
+        ref = reference_month(when, settings.sources[ds.source].lag_months)
+        if ref < settings.start_month:
+            raise TradewatchError(f"reference month {format_month(ref)} is before TRADEWATCH_START_MONTH "
+                                  f"{format_month(settings.start_month)}")
+        revision = publisher.revision_months(ref)
         months = [format_month(m) for m in month_range(settings.start_month, ref)]
-        wanted = [m for m in months if (ds, m) not in known or m == format_month(ref) or m in revision]
-        work.append({"dataset": ds, "periods": wanted, "reference_month": format_month(ref)})
-        log.info("%s: %d month(s) to fetch, reference month %s", ds, len(wanted), format_month(ref))
+        wanted = [m for m in months if (name, m) not in known or m == format_month(ref) or m in revision]
+        work.append({"dataset": name, "periods": wanted, "reference_month": format_month(ref)})
+        log.info("%s: %d month(s) to fetch, reference month %s", name, len(wanted), format_month(ref))
     return work
 
 
 def fetch(settings: Settings, dataset: str, periods: list[str]) -> dict:
     """Fetch and land every period; write a manifest per release. Raises after trying all if any failed."""
-    client = census.CensusClient(census_transport(settings), settings.census_base_url)
+    module = sources.publisher_of(dataset)
+    ds = module.DATASETS[dataset]
+    client = SourceClient(module, transport_for(settings, module.PUBLISHER), settings.sources[ds.source].base_url)
     zone = LandingZone(settings.landing_dir)
-    ds = census.dataset(dataset)
     landed, not_published, failures = [], [], []
     for index, period in enumerate(periods, start=1):
         try:
@@ -75,14 +79,13 @@ def fetch(settings: Settings, dataset: str, periods: list[str]) -> dict:
             failures.append(f"{dataset} {period}: {exc}")
             log.error("%s %s failed: %s", dataset, period, exc)
             continue
-        fetched_at = utc_now()
         parts = []
-        for name, response in responses:
+        for name, request, response in responses:
             sha, rel = zone.store(response.body)
             parts.append(LandedPart(name, response.url, sha, rel, response.status, len(response.body),
-                                    response.header("Content-Type")))
-        synthetic = any(response.header(SYNTHETIC_HEADER) for _, response in responses)
-        release = LandedRelease(census.SOURCE, dataset, period, fetched_at, tuple(parts), synthetic)
+                                    response.header("Content-Type"), request.body))
+        synthetic = any(response.header(SYNTHETIC_HEADER) for _, _, response in responses)
+        release = LandedRelease(ds.source, dataset, period, utc_now(), tuple(parts), synthetic)
         zone.write_manifest(release)
         landed.append(release.release_id)
         if index % 24 == 0 or index == len(periods):

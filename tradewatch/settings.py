@@ -15,6 +15,14 @@ from tradewatch.errors import ConfigurationError
 from tradewatch.periods import parse_month
 
 CENSUS_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
+BLS_BASE_URL = "https://api.bls.gov/publicAPI/v2"
+
+#: Per publisher: default base URL and the variable holding its API key. Each publisher also reads
+#: TRADEWATCH_<NAME>_BASE_URL (a mirror or a test server) and TRADEWATCH_<NAME>_LAG_MONTHS.
+SOURCE_DEFAULTS: dict[str, tuple[str, str]] = {
+    "census": (CENSUS_BASE_URL, "CENSUS_API_KEY"),
+    "bls": (BLS_BASE_URL, "BLS_API_KEY"),
+}
 
 
 class Secret:
@@ -48,6 +56,13 @@ class HttpPolicy:
 
 
 @dataclass(frozen=True)
+class SourceSettings:
+    base_url: str
+    api_key: Secret
+    lag_months: int  # months between a run's logical date and the month it fetches
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     duckdb_path: Path
@@ -55,16 +70,14 @@ class Settings:
     archive_dir: Path
     validation_dir: Path
     source_mode: str  # "replay" (the release archive) or "live" (the publishers' APIs)
-    census_base_url: str
-    census_api_key: Secret
+    sources: dict[str, SourceSettings]
     start_month: date
-    census_lag_months: int
     http: HttpPolicy
 
     @property
     def secrets(self) -> list[str]:
         """Every secret value, for redaction."""
-        return [s for s in (self.census_api_key.reveal(),) if s]
+        return [key for src in self.sources.values() if (key := src.api_key.reveal())]
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -87,6 +100,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigurationError(f"{name}={raw!r} is not a number; set it to one, or unset it") from None
 
 
+def _source(env: Mapping[str, str], name: str, default_url: str, key_variable: str) -> SourceSettings:
+    prefix = f"TRADEWATCH_{name.upper()}"
+    lag = _int(env, f"{prefix}_LAG_MONTHS", 2)
+    if not 0 <= lag <= 12:
+        raise ConfigurationError(f"{prefix}_LAG_MONTHS={lag}: use a number of months from 0 to 12")
+    base_url = (env.get(f"{prefix}_BASE_URL") or default_url).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{prefix}_BASE_URL={base_url!r} must start with https://")
+    return SourceSettings(base_url=base_url, api_key=Secret(env.get(key_variable)), lag_months=lag)
+
+
 def get_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from the environment (or from `env`, in tests)."""
     env = os.environ if env is None else env
@@ -98,12 +122,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         start_month = parse_month(env.get("TRADEWATCH_START_MONTH") or "2017-01")
     except ValueError as exc:
         raise ConfigurationError(f"TRADEWATCH_START_MONTH: {exc}") from None
-    lag = _int(env, "TRADEWATCH_CENSUS_LAG_MONTHS", 2)
-    if not 0 <= lag <= 12:
-        raise ConfigurationError(f"TRADEWATCH_CENSUS_LAG_MONTHS={lag}: use a number of months from 0 to 12")
-    base_url = (env.get("TRADEWATCH_CENSUS_BASE_URL") or CENSUS_BASE_URL).rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"TRADEWATCH_CENSUS_BASE_URL={base_url!r} must start with https://")
+    sources = {name: _source(env, name, url, key) for name, (url, key) in SOURCE_DEFAULTS.items()}
     http = HttpPolicy(
         connect_timeout=_float(env, "TRADEWATCH_HTTP_CONNECT_TIMEOUT", 10.0),
         read_timeout=_float(env, "TRADEWATCH_HTTP_READ_TIMEOUT", 120.0),
@@ -119,9 +138,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         archive_dir=Path(env.get("TRADEWATCH_ARCHIVE_DIR") or data_dir / "sample_archive").resolve(),
         validation_dir=data_dir / "validation",
         source_mode=mode,
-        census_base_url=base_url,
-        census_api_key=Secret(env.get("CENSUS_API_KEY")),
+        sources=sources,
         start_month=start_month,
-        census_lag_months=lag,
         http=http,
     )

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import duckdb
 
+from tradewatch import sources
 from tradewatch.errors import ReleaseFormatError, TradewatchError
 from tradewatch.landing import LandedRelease, LandingZone
-from tradewatch.sources import census
+from tradewatch.sources.base import DatasetSpec
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ AUDIT_DDL = [
 ]
 
 
-def raw_table_ddl(ds: census.CensusDataset) -> str:
+def raw_table_ddl(ds: DatasetSpec) -> str:
     columns = [("release_id", "VARCHAR NOT NULL"), *ds.data_columns, *LINEAGE_COLUMNS]
     return f"CREATE TABLE IF NOT EXISTS raw.{ds.name} ({', '.join(f'{c} {t}' for c, t in columns)})"
 
@@ -88,7 +89,7 @@ def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw and audit schemas and tables if missing. Idempotent."""
     for statement in AUDIT_DDL:
         con.execute(statement)
-    for ds in census.DATASETS.values():
+    for ds in sources.all_datasets().values():
         con.execute(raw_table_ddl(ds))
 
 
@@ -109,21 +110,20 @@ def release_status(con: duckdb.DuckDBPyConnection, release_id: str) -> str | Non
 
 
 def _insert_parts(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: LandedRelease,
-                  ds: census.CensusDataset) -> None:
+                  ds: DatasetSpec) -> None:
     what = f"{release.dataset} {release.period}"
+    publisher = sources.publisher_of(ds.name)
     data_cols = [c for c, _ in ds.data_columns]
     for part in release.parts:
         path = zone.path(part.path)
         if not path.exists():
             raise ReleaseFormatError(f"{what}: landed file {path} is missing; fetch the release again")
-        columns = census.parse_census_file(con, path, table="_census_part", what=f"{what} {part.name}")
-        select = census.conform(con, ds, "_census_part", columns, f"{what} {part.name} [{part.url}]")
+        select = publisher.stage_part(con, path, ds, part.name, f"{what} {part.name} [{part.url}]")
         con.execute(
             f"INSERT INTO raw.{ds.name} (release_id, {', '.join(data_cols)}, source_url, sha256, fetched_at) "
             f"SELECT ?, {', '.join(data_cols)}, ?, ?, CAST(? AS TIMESTAMP) FROM ({select})",
             [release.release_id, part.url, part.sha256, release.fetched_at],
         )
-        con.execute("DROP TABLE IF EXISTS _census_part")
 
 
 def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: LandedRelease) -> LoadResult:
@@ -132,7 +132,7 @@ def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: Lan
     The same bytes loaded twice change nothing; a changed release for a loaded period becomes the next vintage.
     A release that cannot be parsed is rolled back entirely and recorded as rejected with the reason.
     """
-    ds = census.dataset(release.dataset)
+    ds = sources.dataset(release.dataset)
     rid = release.release_id
     status = release_status(con, rid)
     if status is not None and status != "rejected":

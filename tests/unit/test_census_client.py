@@ -9,6 +9,7 @@ from tradewatch import errors
 from tradewatch.http import HttpTransport, Request, Response, retry_after_seconds
 from tradewatch.settings import HttpPolicy
 from tradewatch.sources import census
+from tradewatch.sources.base import SourceClient
 
 KEY = "0123456789abcdef0123456789abcdef01234567"
 GOOD = (b'[["CTY_CODE","CTY_NAME","I_COMMODITY","GEN_VAL_MO","COMM_LVL","time"],'
@@ -25,7 +26,7 @@ def client_for(publisher, *, attempts=4, read_timeout=5.0, sleeps=None):
     policy = HttpPolicy(connect_timeout=2, read_timeout=read_timeout, max_attempts=attempts, backoff_seconds=0.01,
                         max_backoff_seconds=30, min_interval_seconds=0)
     transport = HttpTransport(policy, secret_params={"key": KEY}, sleep=sleeps if sleeps is not None else Sleeps())
-    return census.CensusClient(transport, publisher.base_url + "/data/timeseries/intltrade")
+    return SourceClient(census, transport, publisher.base_url + "/data/timeseries/intltrade")
 
 
 def fetch_one(client):
@@ -67,7 +68,7 @@ def test_success_sends_the_key_but_never_stores_it(fake_publisher):
         (Reply(200, b"<html><body>Missing key. Sign up</body></html>"), errors.KeyRejected, "HTML page"),
         (Reply(200, b"<!DOCTYPE html><title>Request Rejected</title>"), errors.BrokenResponse, "firewall"),
         (Reply(200, b"error: There was an error while running your query."), errors.RequestRejected, "error"),
-        (Reply(200, b"Service temporarily down"), errors.BrokenResponse, "not the JSON array"),
+        (Reply(200, b"Service temporarily down"), errors.BrokenResponse, "not the JSON the publisher sends"),
         (Reply(200, GOOD[:-20]), errors.BrokenResponse, "truncated"),
     ],
     ids=["204", "302-missing-key", "key-error-header", "403", "412", "400-text", "html-missing-key-200",
@@ -139,8 +140,8 @@ def test_client_fetches_every_part_of_a_release_and_stops_at_204():
             return Response(status, GOOD if status == 200 else b"", request.public_url, {})
 
     transport = Script([200, 200])
-    parts = census.CensusClient(transport, "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
-    assert [name for name, _ in parts] == ["HS2", "HS6"]
+    parts = SourceClient(census, transport, "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
+    assert [name for name, _, _ in parts] == ["HS2", "HS6"]
     assert all("/exports/hs" in r.url for r in transport.sent)
     with pytest.raises(errors.NotYetPublished):
-        census.CensusClient(Script([200, 204]), "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
+        SourceClient(census, Script([200, 204]), "https://x/intltrade").fetch_release(census.EXPORTS, MAY)

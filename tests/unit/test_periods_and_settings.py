@@ -27,9 +27,10 @@ def test_settings_defaults_and_overrides(tmp_path):
     s = get_settings({"TRADEWATCH_DATA_DIR": str(tmp_path)})
     assert s.duckdb_path == tmp_path / "warehouse.duckdb"
     assert s.source_mode == "replay"
-    assert s.census_base_url == "https://api.census.gov/data/timeseries/intltrade"
-    assert s.census_lag_months == 2
-    assert not s.census_api_key
+    assert s.sources["census"].base_url == "https://api.census.gov/data/timeseries/intltrade"
+    assert s.sources["bls"].base_url == "https://api.bls.gov/publicAPI/v2"
+    assert s.sources["census"].lag_months == 2
+    assert not s.sources["census"].api_key and not s.sources["bls"].api_key
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,7 @@ def test_settings_defaults_and_overrides(tmp_path):
         ("TRADEWATCH_CENSUS_LAG_MONTHS", "two", "whole number"),
         ("TRADEWATCH_CENSUS_LAG_MONTHS", "40", "0 to 12"),
         ("TRADEWATCH_CENSUS_BASE_URL", "ftp://example", "https://"),
+        ("TRADEWATCH_BLS_LAG_MONTHS", "-1", "0 to 12"),
     ],
 )
 def test_bad_settings_say_what_to_do(tmp_path, name, value, message):
@@ -48,10 +50,12 @@ def test_bad_settings_say_what_to_do(tmp_path, name, value, message):
 
 
 def test_secrets_never_show_themselves(tmp_path):
-    key = "a" * 40
-    s = get_settings({"TRADEWATCH_DATA_DIR": str(tmp_path), "CENSUS_API_KEY": key})
-    assert key not in repr(s) and key not in str(s.census_api_key) and key not in f"{s}"
-    assert s.census_api_key.reveal() == key
+    key, bls_key = "a" * 40, "b" * 32
+    s = get_settings({"TRADEWATCH_DATA_DIR": str(tmp_path), "CENSUS_API_KEY": key, "BLS_API_KEY": bls_key})
+    for secret in (key, bls_key):
+        assert secret not in repr(s) and secret not in f"{s}"
+    assert s.sources["census"].api_key.reveal() == key
+    assert sorted(s.secrets) == sorted([key, bls_key])
     assert repr(Secret(None)) == "Secret(None)"
 
 

@@ -1,1 +1,29 @@
-"""One module per publisher. Each builds requests, checks answers and parses releases; transports move bytes."""
+"""One module per publisher. Each builds requests, checks answers and parses releases; transports move bytes.
+
+See tradewatch.sources.base for what a publisher module provides.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from tradewatch.sources import census
+from tradewatch.sources.base import DatasetSpec
+
+#: Every publisher module, by name. A new publisher is added here (and gets a suite in expectations/).
+PUBLISHERS: dict[str, ModuleType] = {m.PUBLISHER.name: m for m in (census,)}
+
+
+def all_datasets() -> dict[str, DatasetSpec]:
+    return {name: ds for module in PUBLISHERS.values() for name, ds in module.DATASETS.items()}
+
+
+def publisher_of(dataset: str) -> ModuleType:
+    for module in PUBLISHERS.values():
+        if dataset in module.DATASETS:
+            return module
+    raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(all_datasets())}")
+
+
+def dataset(name: str) -> DatasetSpec:
+    return publisher_of(name).DATASETS[name]

@@ -16,17 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from tradewatch.errors import (
-    BrokenResponse,
-    GeoBlocked,
-    KeyRejected,
-    NotYetPublished,
-    PublisherUnavailable,
-    ReleaseFormatError,
-    RequestRejected,
-)
-from tradewatch.http import Request, Response, Transport
-from tradewatch.periods import format_month
+from tradewatch.errors import ReleaseFormatError, RequestRejected
+from tradewatch.http import Request, Response
+from tradewatch.periods import add_months, format_month, month_range
+from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer
 
 SOURCE = "census"
 CHINA = "5700"
@@ -50,6 +43,7 @@ class CensusDataset:
     value_vars: tuple[str, ...]  # whole-number variables, required
     text_vars: tuple[str, ...]  # other required variables besides the keys
     headline_var: str  # the value that totals a release
+    source: str = SOURCE
 
     @property
     def get_vars(self) -> tuple[str, ...]:
@@ -94,6 +88,11 @@ EXPORTS = CensusDataset(
     headline_var="all_val_mo",
 )
 DATASETS: dict[str, CensusDataset] = {d.name: d for d in (IMPORTS, EXPORTS)}
+PUBLISHER = Publisher(
+    name=SOURCE, title="Census", datasets=DATASETS, key_variable="CENSUS_API_KEY",
+    key_signup="https://api.census.gov/data/key_signup.html", key_param="key", key_location="params",
+    key_required=True,
+)
 
 
 def dataset(name: str) -> CensusDataset:
@@ -117,69 +116,24 @@ def release_requests(base_url: str, ds: CensusDataset, period: date) -> list[tup
     return [(level, build_request(base_url, ds, period, level)) for level in LEVELS]
 
 
-def check_response(response: Response, what: str) -> None:
+def check_response(response: Response, what: str, period: date | None = None) -> None:
     """Raise the error that says what this answer means, or return if it carries data.
 
     `what` names the release (for example "census_imports_hs 2025-05") in the message.
     """
-    status, url = response.status, response.url
-    text = response.body[:2000].decode("utf-8", "replace").strip()
-    lowered = text.lower()
-    if status == 204:
-        raise NotYetPublished(
-            f"{what}: Census has not published this month yet (204 No Content). "
-            "This is normal before the release day; the next run will try again", url=url, status=status)
-    if 300 <= status < 400 or response.header("X-DataWebAPI-KeyError") or status in (401, 403):
-        target = response.header("Location") or ""
-        raise KeyRejected(
-            f"{what}: the Census API refused the key{f' (redirected to {target})' if target else ''}. "
-            "Set CENSUS_API_KEY to an activated key (sign up at https://api.census.gov/data/key_signup.html)",
-            url=url, status=status)
-    if status == 412:
-        raise GeoBlocked(f"{what}: the publisher blocks requests from this network (412). Retrying will not "
-                         "help; run from another network or use a mirror via TRADEWATCH_CENSUS_BASE_URL",
-                         url=url, status=status)
-    if status == 429 or status >= 500:
-        raise PublisherUnavailable(f"{what}: Census kept failing after every retry: {text[:200]!r}",
-                                   url=url, status=status)
-    if 400 <= status < 500:
-        raise RequestRejected(f"{what}: Census rejected the request: {text[:300]!r}. A variable or predicate "
-                              "may have been renamed; compare with the endpoint's variables.json",
-                              url=url, status=status)
-    if status != 200:
-        raise BrokenResponse(f"{what}: unexpected HTTP status", url=url, status=status)
-    if text.startswith("<"):
-        if "key" in lowered and ("invalid" in lowered or "missing" in lowered):
-            raise KeyRejected(f"{what}: Census answered with an HTML page about the API key. Set CENSUS_API_KEY "
-                              "to an activated key", url=url, status=status)
-        raise BrokenResponse(f"{what}: an HTML page came back where JSON was expected (an error or firewall "
-                             "page); nothing was loaded", url=url, status=status)
-    if lowered.startswith("error"):
-        raise RequestRejected(f"{what}: Census answered with an error: {text[:300]!r}", url=url, status=status)
-    if not text.startswith("["):
-        raise BrokenResponse(f"{what}: the body is not the JSON array Census sends: {text[:120]!r}",
-                             url=url, status=status)
-    if not response.body.rstrip().endswith(b"]"):
-        raise BrokenResponse(f"{what}: the body is truncated (it does not end the JSON array); the transfer was "
-                             "cut short, the next run will fetch it again", url=url, status=status)
+    text = check_http_answer(response, what, PUBLISHER, base_url_variable="TRADEWATCH_CENSUS_BASE_URL")
+    if text.lower().startswith("error"):
+        raise RequestRejected(f"{what}: Census answered with an error: {text[:300]!r}", url=response.url,
+                              status=response.status)
+    check_complete_json(response, what, "[", b"]")
 
 
-class CensusClient:
-    """Fetches Census releases through any transport (live HTTP or replay of an archive)."""
-
-    def __init__(self, transport: Transport, base_url: str) -> None:
-        self.transport = transport
-        self.base_url = base_url.rstrip("/")
-
-    def fetch_release(self, ds: CensusDataset, period: date) -> list[tuple[str, Response]]:
-        """Every part of one release, checked. Raises NotYetPublished if any part is not out yet."""
-        what = f"{ds.name} {format_month(period)}"
-        parts = []
-        for name, request in release_requests(self.base_url, ds, period):
-            response = self.transport.send(request)
-            check_response(response, what)
-            parts.append((name, response))
-        return parts
+def revision_months(reference: date) -> set[str]:
+    """Months to fetch again in the run for `reference`: Census revises the three prior years in its June
+    release, which carries April data."""
+    if reference.month != 4:
+        return set()
+    return {format_month(m) for m in month_range(date(reference.year - 3, 1, 1), add_months(reference, -1))}
 
 
 # ----------------------------------------------------------------------------------------------- parsing
@@ -293,3 +247,9 @@ def conform(con: duckdb.DuckDBPyConnection, ds: CensusDataset, parsed: str, colu
             f"{', '.join(c.upper() for c in columns)}). The publisher may have renamed them; update "
             "tradewatch.sources.census and the suite")
     return "SELECT period, " + ", ".join(f'"{src}" AS {dst}' for dst, src in needed.items()) + f" FROM {parsed}"
+
+
+def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: CensusDataset, part: str, what: str) -> str:
+    """Parse one landed Census file; return SQL selecting the raw table's data columns from it."""
+    columns = parse_census_file(con, path, table="_census_part", what=f"{what} {part}")
+    return conform(con, ds, "_census_part", columns, f"{what} {part}")

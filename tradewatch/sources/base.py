@@ -1,0 +1,118 @@
+"""What every publisher module provides, and the answer checks they share.
+
+A publisher module (tradewatch.sources.<name>) exposes:
+  PUBLISHER  a `Publisher` describing it (name, datasets, key variable, where to get a key)
+  release_requests(base_url, dataset, period) -> [(part name, Request)]
+  check_response(response, what)             raise the error that says what the answer means
+  stage_part(con, path, dataset, part, what) -> SQL selecting the raw table's data columns from the landed file
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from types import ModuleType
+from typing import Protocol
+
+from tradewatch.errors import (
+    BrokenResponse,
+    GeoBlocked,
+    KeyRejected,
+    NotYetPublished,
+    PublisherUnavailable,
+    RequestRejected,
+)
+from tradewatch.http import Request, Response, Transport
+from tradewatch.periods import format_month
+
+
+class DatasetSpec(Protocol):
+    """One raw table fed by one publisher."""
+
+    name: str  # raw table name; also the dataset id in manifests, audit tables and suites
+    source: str  # publisher name
+    headline_var: str  # the value column that totals a release (for the suite's size check)
+
+    @property
+    def data_columns(self) -> tuple[tuple[str, str], ...]: ...  # (column, DuckDB type), lineage excluded
+
+
+@dataclass(frozen=True)
+class Publisher:
+    name: str  # "census", "bls", ...
+    title: str
+    datasets: dict[str, DatasetSpec]
+    key_variable: str  # environment variable holding the API key
+    key_signup: str  # where to get a key
+    key_param: str  # the name the key is sent under
+    key_location: str  # "params" (query string) or "body" (JSON body of a POST)
+    key_required: bool  # live requests without a key are refused by the publisher
+
+
+def check_http_answer(response: Response, what: str, publisher: Publisher, *, base_url_variable: str) -> str:
+    """The checks every publisher shares; return the start of the body (decoded) when the answer may carry data.
+
+    204 is "not yet published"; redirects, 401/403 and key-error headers are a rejected key; 412 is a geo-block;
+    other 4xx a rejected request; 429 and 5xx (already retried by the transport) an unavailable publisher; a
+    200 whose body is an HTML page is a key page or a firewall page, never data.
+    """
+    status, url = response.status, response.url
+    text = response.body[:2000].decode("utf-8", "replace").strip()
+    lowered = text.lower()
+    name, key = publisher.title, publisher.key_variable
+    if status == 204:
+        raise NotYetPublished(f"{what}: {name} has not published this month yet (204 No Content). This is normal "
+                              "before the release day; the next run will try again", url=url, status=status)
+    if 300 <= status < 400 or response.header("X-DataWebAPI-KeyError") or status in (401, 403):
+        target = response.header("Location") or ""
+        raise KeyRejected(f"{what}: {name} refused the key{f' (redirected to {target})' if target else ''}. "
+                          f"Set {key} to an activated key (get one at {publisher.key_signup})",
+                          url=url, status=status)
+    if status == 412:
+        raise GeoBlocked(f"{what}: {name} blocks requests from this network (412). Retrying will not help; run "
+                         f"from another network or use a mirror via {base_url_variable}", url=url, status=status)
+    if status == 429 or status >= 500:
+        raise PublisherUnavailable(f"{what}: {name} kept failing after every retry: {text[:200]!r}",
+                                   url=url, status=status)
+    if 400 <= status < 500:
+        raise RequestRejected(f"{what}: {name} rejected the request: {text[:300]!r}. A variable, series or "
+                              "parameter may have been renamed", url=url, status=status)
+    if status != 200:
+        raise BrokenResponse(f"{what}: unexpected HTTP status", url=url, status=status)
+    if text.startswith("<"):
+        if "key" in lowered and ("invalid" in lowered or "missing" in lowered):
+            raise KeyRejected(f"{what}: {name} answered with an HTML page about the API key. Set {key} to an "
+                              "activated key", url=url, status=status)
+        raise BrokenResponse(f"{what}: an HTML page came back where JSON was expected (an error or firewall "
+                             "page); nothing was loaded", url=url, status=status)
+    return text
+
+
+def check_complete_json(response: Response, what: str, opening: str, closing: bytes) -> None:
+    """The body starts like the publisher's JSON and is not cut short."""
+    text = response.body[:200].decode("utf-8", "replace").strip()
+    if not text.startswith(opening):
+        raise BrokenResponse(f"{what}: the body is not the JSON the publisher sends: {text[:120]!r}",
+                             url=response.url, status=response.status)
+    if not response.body.rstrip().endswith(closing):
+        raise BrokenResponse(f"{what}: the body is truncated (the JSON does not end); the transfer was cut short, "
+                             "the next run will fetch it again", url=response.url, status=response.status)
+
+
+class SourceClient:
+    """Fetches releases of one publisher through any transport (live HTTP or replay of an archive)."""
+
+    def __init__(self, publisher: ModuleType, transport: Transport, base_url: str) -> None:
+        self.publisher = publisher
+        self.transport = transport
+        self.base_url = base_url.rstrip("/")
+
+    def fetch_release(self, ds: DatasetSpec, period: date) -> list[tuple[str, Request, Response]]:
+        """Every part of one release, checked. Raises NotYetPublished if any part is not out yet."""
+        what = f"{ds.name} {format_month(period)}"
+        parts = []
+        for name, request in self.publisher.release_requests(self.base_url, ds, period):
+            response = self.transport.send(request)
+            self.publisher.check_response(response, what, period)
+            parts.append((name, request, response))
+        return parts
