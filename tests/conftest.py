@@ -74,6 +74,7 @@ class FakePublisher:
     replies: list[Reply]
     requests: list[str] = field(default_factory=list)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
     base_url: str = ""
 
     def next_reply(self) -> Reply:
@@ -91,7 +92,12 @@ def fake_publisher() -> Iterator[callable]:
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                publisher.bodies.append(self.rfile.read(length))
+                self.do_GET()
+
+            def do_GET(self) -> None:  # noqa: N802
                 publisher.requests.append(self.path)
                 publisher.headers_seen.append(dict(self.headers))
                 reply = publisher.next_reply()

@@ -13,6 +13,7 @@ from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
 from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
 from tradewatch.landing import LandedPart, LandedRelease, LandingZone, utc_now
 from tradewatch.periods import format_month, month_range, parse_month, reference_month
+from tradewatch.redact import redact
 from tradewatch.settings import Settings
 from tradewatch.sources.base import Publisher, SourceClient
 from tradewatch.warehouse import load_release, open_warehouse, release_status
@@ -76,8 +77,9 @@ def fetch(settings: Settings, dataset: str, periods: list[str]) -> dict:
             log.info("%s", exc)
             continue
         except SourceError as exc:
-            failures.append(f"{dataset} {period}: {exc}")
-            log.error("%s %s failed: %s", dataset, period, exc)
+            problem = redact(str(exc), settings.secrets)  # a publisher may quote the key back in its message
+            failures.append(f"{dataset} {period}: {problem}")
+            log.error("%s %s failed: %s", dataset, period, problem)
             continue
         parts = []
         for name, request, response in responses:
@@ -148,10 +150,7 @@ def summary(settings: Settings) -> str:
             "FROM audit.validations GROUP BY ALL ORDER BY 1").fetchall():
             lines.append(f"  {suite:<20} {runs:>4} validation(s): {passed} passed, {failed} failed")
         lines.append(f"  Data Docs: {quality.docs_dir(settings) / 'index.html'}")
-        has_mart = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
-            "AND table_name = 'trade_balance_monthly'").fetchall()[0][0]
-        if has_mart:
+        if _has_table(con, "marts", "trade_balance_monthly"):
             synthetic = con.execute("SELECT bool_or(is_synthetic) FROM marts.trade_balance_monthly").fetchall()[0][0]
             label = " — SYNTHETIC sample data, not published figures" if synthetic else ""
             lines.append(f"\n  marts.trade_balance_monthly (US-reported, partner China, US$ billions){label}:")
@@ -164,4 +163,18 @@ def summary(settings: Settings) -> str:
                 yoy_text = f"{yoy:>9.1f}" if yoy is not None else f"{'n/a':>9}"
                 r12_text = f"{r12:>8.1f}" if r12 is not None else f"{'n/a':>8}"
                 lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f} {bal:>8.2f} {yoy_text} {r12_text}")
+        if _has_table(con, "marts", "prices_monthly"):
+            lines.append("\n  marts.prices_monthly, latest month of each series (index level, YoY %):")
+            for code, period, value, yoy, prelim in con.execute(
+                "SELECT series_code, period_month, index_value, yoy_pct, is_preliminary FROM marts.prices_monthly "
+                "QUALIFY row_number() OVER (PARTITION BY country_iso3, series_code ORDER BY period_month DESC) = 1 "
+                "ORDER BY series_code").fetchall():
+                yoy_text = f"{yoy:+.1f}%" if yoy is not None else "n/a"
+                note = "  (preliminary)" if prelim else ""
+                lines.append(f"  {code:<24} {period:%Y-%m} {value:>9.3f} {yoy_text:>7}{note}")
     return "\n".join(lines)
+
+
+def _has_table(con, schema: str, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                            "AND table_name = ?", [schema, table]).fetchall()[0][0])

@@ -21,6 +21,7 @@ import duckdb
 from tradewatch import sources
 from tradewatch.errors import ReleaseFormatError, TradewatchError
 from tradewatch.landing import LandedRelease, LandingZone
+from tradewatch.periods import parse_month
 from tradewatch.sources.base import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ AUDIT_DDL = [
     "CREATE SCHEMA IF NOT EXISTS audit",
     """CREATE TABLE IF NOT EXISTS audit.releases (
         release_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, period DATE NOT NULL,
-        vintage INTEGER, status VARCHAR NOT NULL, row_count BIGINT, headline_total HUGEINT,
+        vintage INTEGER, status VARCHAR NOT NULL, row_count BIGINT, headline_total DECIMAL(38,3),
         synthetic BOOLEAN NOT NULL DEFAULT false, fetched_at TIMESTAMP, loaded_at TIMESTAMP NOT NULL,
         decided_at TIMESTAMP, detail VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS audit.landings (
@@ -118,7 +119,8 @@ def _insert_parts(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: La
         path = zone.path(part.path)
         if not path.exists():
             raise ReleaseFormatError(f"{what}: landed file {path} is missing; fetch the release again")
-        select = publisher.stage_part(con, path, ds, part.name, f"{what} {part.name} [{part.url}]")
+        select = publisher.stage_part(con, path, ds, part.name, f"{what} {part.name} [{part.url}]",
+                                      parse_month(release.period))
         con.execute(
             f"INSERT INTO raw.{ds.name} (release_id, {', '.join(data_cols)}, source_url, sha256, fetched_at) "
             f"SELECT ?, {', '.join(data_cols)}, ?, ?, CAST(? AS TIMESTAMP) FROM ({select})",
@@ -202,4 +204,4 @@ def previous_accepted(con: duckdb.DuckDBPyConnection, dataset: str, release_id: 
     if not rows:
         return None
     rid, period, row_count, total = rows[0]
-    return {"release_id": rid, "period": period, "row_count": row_count, "headline_total": int(total)}
+    return {"release_id": rid, "period": period, "row_count": row_count, "headline_total": float(total)}

@@ -119,3 +119,22 @@ def test_a_late_release_is_a_freshness_warning_not_a_failure(built, tmp_path):
         con.execute("UPDATE raw.census_imports_hs SET fetched_at = now()::TIMESTAMP - INTERVAL 60 DAY")
     warnings = transform.source_freshness(stale)
     assert len(warnings) == 1 and "census.census_imports_hs" in warnings[0]
+
+
+def test_prices_take_the_newest_release_of_each_month(built):
+    settings, archive = built
+    releases = {m: json.loads((archive / f"bls/series/{m}_series.json").read_text()) for m in ("2025-03", "2025-06")}
+
+    def value(release, series, period):
+        data = next(s["data"] for s in releases[release]["Results"]["series"] if s["seriesID"] == series)
+        return float(next(d["value"] for d in data if f"{d['year']}-{d['period'][1:]}" == period))
+
+    assert value("2025-03", "WPUFD4", "2025-03") != value("2025-06", "WPUFD4", "2025-03")  # revised since
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        rows = dict(con.execute("SELECT strftime(period_month, '%Y-%m'), index_value FROM marts.prices_monthly "
+                                "WHERE series_code = 'PPI'").fetchall())
+        yoy = con.execute("SELECT yoy_pct FROM marts.prices_monthly WHERE series_code = 'CPI' "
+                          "AND period_month = '2025-06-01'").fetchall()[0][0]
+    assert rows["2025-03"] == value("2025-06", "WPUFD4", "2025-03")
+    cpi_now, cpi_then = value("2025-06", "CUUR0000SA0", "2025-06"), value("2025-06", "CUUR0000SA0", "2024-06")
+    assert yoy == pytest.approx(100 * (cpi_now / cpi_then - 1), abs=1e-3)

@@ -63,6 +63,7 @@ def _drop_partner(f, ds):
 
 def _negative(f, ds):
     f = f.copy()
+    f[ds.headline_var] = f[ds.headline_var].astype("float64")
     f.loc[f.index[3], ds.headline_var] = -5
     return f
 
@@ -117,14 +118,38 @@ BAD = {"collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between"
        "total-value-collapse": (_value_halved, "expect_column_sum_to_be_between")}
 
 
-@pytest.mark.parametrize("dataset", pipeline.DATASETS)
-@pytest.mark.parametrize("case", list(BAD))
-def test_each_crafted_bad_release_fails_for_its_reason(published, runners, dataset, case):
-    from tradewatch.sources import census
+def _bls_without(column_value):
+    column, value = column_value
+    return lambda f, ds: f[f[column] != value]
 
-    breaker, expectation = BAD[case]
+
+BAD_BLS = {"collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between"),
+           "missing-series": (_bls_without(("series_id", "EIUCOCHNTOT")),
+                              "expect_column_distinct_values_to_contain_set"),
+           "missing-reference-month": (_bls_without(("period", "2025-05-01")),
+                                       "expect_column_distinct_values_to_contain_set"),
+           "unknown-series": (lambda f, ds: f.assign(series_id=f["series_id"].str.replace("WPUFD4", "WPUFD4X")),
+                              "expect_column_values_to_be_in_set"),
+           "negative-value": (_negative, "expect_column_values_to_be_between"),
+           "duplicate-key": (_duplicate, "expect_compound_columns_to_be_unique"),
+           "renamed-column": (_renamed, "expect_table_columns_to_match_set"),
+           "blank-value": (_blank, "expect_column_values_to_not_be_null"),
+           "level-collapse": (lambda f, ds: f.assign(value=f["value"] / 3), "expect_column_mean_to_be_between")}
+CASES = [(ds, case, BAD[case]) for ds in ("census_imports_hs", "census_exports_hs") for case in BAD] + [
+    ("bls_series", case, BAD_BLS[case]) for case in BAD_BLS]
+
+
+def test_every_dataset_has_crafted_bad_releases():
+    assert {ds for ds, _, _ in CASES} == set(pipeline.DATASETS)
+
+
+@pytest.mark.parametrize(("dataset", "case", "bad"), CASES, ids=[f"{ds}-{case}" for ds, case, _ in CASES])
+def test_each_crafted_bad_release_fails_for_its_reason(published, runners, dataset, case, bad):
+    from tradewatch import sources
+
+    breaker, expectation = bad
     frame, params = candidate(published, dataset, "2025-05")
-    outcome = runners[dataset].run(breaker(frame, census.dataset(dataset)), params)
+    outcome = runners[dataset].run(breaker(frame, sources.dataset(dataset)), params)
     assert not outcome.success
     assert any(line.startswith(expectation) for line in outcome.failed), outcome.failed
 

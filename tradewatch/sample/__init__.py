@@ -10,19 +10,18 @@ from datetime import date
 from pathlib import Path
 
 from tradewatch.http import ReleaseArchive
-from tradewatch.sample import census
+from tradewatch.sample import bls, census
 
 #: Last month in the default archive (fixed, so the archive does not depend on the day it is generated).
 DEFAULT_START = date(2017, 1, 1)
 DEFAULT_END = date(2026, 9, 1)
 
 
-def write_sample_archive(root: Path, start: date = DEFAULT_START, end: date = DEFAULT_END,
-                         base_url: str | None = None) -> dict[str, int]:
+def write_sample_archive(root: Path, start: date = DEFAULT_START, end: date = DEFAULT_END) -> dict[str, int]:
     """Write every source's sample releases under `root`; return the number of files per source."""
     archive = ReleaseArchive(root)
     archive.index.clear()
-    counts = {"census": census.write(archive, start, end, base_url=base_url)}
+    counts = {"census": census.write(archive, start, end), "bls": bls.write(archive, start, end)}
     archive.save()
     (Path(root) / "README.txt").write_text(
         "SYNTHETIC sample release archive written by `tradewatch sample`.\n"

@@ -3,8 +3,9 @@
 A publisher module (tradewatch.sources.<name>) exposes:
   PUBLISHER  a `Publisher` describing it (name, datasets, key variable, where to get a key)
   release_requests(base_url, dataset, period) -> [(part name, Request)]
-  check_response(response, what)             raise the error that says what the answer means
-  stage_part(con, path, dataset, part, what) -> SQL selecting the raw table's data columns from the landed file
+  check_response(response, what, period)     raise the error that says what the answer means
+  revision_months(reference month) -> {YYYY-MM}  months this publisher revises in that release (fetched again)
+  stage_part(con, path, dataset, part, what, period) -> SQL selecting the raw table's data columns from the file
 """
 
 from __future__ import annotations

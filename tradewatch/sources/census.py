@@ -249,7 +249,8 @@ def conform(con: duckdb.DuckDBPyConnection, ds: CensusDataset, parsed: str, colu
     return "SELECT period, " + ", ".join(f'"{src}" AS {dst}' for dst, src in needed.items()) + f" FROM {parsed}"
 
 
-def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: CensusDataset, part: str, what: str) -> str:
+def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: CensusDataset, part: str, what: str,
+               period: date) -> str:
     """Parse one landed Census file; return SQL selecting the raw table's data columns from it."""
     columns = parse_census_file(con, path, table="_census_part", what=f"{what} {part}")
     return conform(con, ds, "_census_part", columns, f"{what} {part}")

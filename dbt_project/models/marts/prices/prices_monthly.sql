@@ -1,0 +1,53 @@
+-- Price indexes by country, series and month, with the change on the same month a year earlier.
+with
+
+observations as (
+
+    select * from {{ ref('stg_bls__observations') }}
+
+),
+
+series as (
+
+    select * from {{ ref('price_series') }}
+
+),
+
+levels as (
+
+    select
+        series.country_iso3,
+        series.series_code,
+        observations.period_month,
+        observations.index_value,
+        observations.is_preliminary,
+        observations.source_series_id,
+        series.series_name,
+        series.base_period,
+        series.seasonal_adjustment,
+        series.source,
+        observations.is_synthetic
+    from observations
+    inner join series on observations.source_series_id = series.source_series_id
+
+)
+
+select
+    levels.country_iso3,
+    levels.series_code,
+    levels.period_month,
+    cast(levels.index_value as double) as index_value,
+    cast({{ safe_pct_change('levels.index_value', 'year_ago.index_value') }} as double) as yoy_pct,
+    levels.is_preliminary,
+    levels.source_series_id,
+    levels.series_name,
+    levels.base_period,
+    levels.seasonal_adjustment,
+    levels.source,
+    levels.is_synthetic
+
+from levels
+left join levels as year_ago
+    on levels.country_iso3 = year_ago.country_iso3
+    and levels.series_code = year_ago.series_code
+    and year_ago.period_month = cast(levels.period_month - interval 12 month as date)
