@@ -15,9 +15,9 @@ if TYPE_CHECKING:  # GX takes seconds to import: only the runner imports it, whe
 
 
 def _modules() -> tuple:
-    from expectations import bls, census
+    from expectations import bls, census, nbs
 
-    return (census, bls)
+    return (census, bls, nbs)
 
 
 def suite_builders() -> dict[str, Callable[[], gx.ExpectationSuite]]:

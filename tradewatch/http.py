@@ -42,6 +42,7 @@ class Request:
     url: str
     params: tuple[tuple[str, str], ...] = ()
     body: str | None = None  # JSON text of a POST body
+    headers: tuple[tuple[str, str], ...] = ()  # non-secret headers the publisher expects (Referer, Origin)
 
     @property
     def method(self) -> str:
@@ -140,7 +141,7 @@ class HttpTransport:
                     request.url,
                     params=params,
                     json=json_body,
-                    headers=self._secret_headers or None,
+                    headers={**dict(request.headers), **self._secret_headers} or None,
                     timeout=(self.policy.connect_timeout, self.policy.read_timeout),
                     allow_redirects=False,
                 )

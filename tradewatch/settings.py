@@ -16,12 +16,14 @@ from tradewatch.periods import parse_month
 
 CENSUS_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
 BLS_BASE_URL = "https://api.bls.gov/publicAPI/v2"
+NBS_BASE_URL = "https://data.stats.gov.cn/dg/website/publicrelease/web/external"
 
 #: Per publisher: default base URL and the variable holding its API key. Each publisher also reads
 #: TRADEWATCH_<NAME>_BASE_URL (a mirror or a test server) and TRADEWATCH_<NAME>_LAG_MONTHS.
 SOURCE_DEFAULTS: dict[str, tuple[str, str]] = {
     "census": (CENSUS_BASE_URL, "CENSUS_API_KEY"),
     "bls": (BLS_BASE_URL, "BLS_API_KEY"),
+    "nbs": (NBS_BASE_URL, "NBS_API_KEY"),  # NBS needs no key; the variable is never required
 }
 
 

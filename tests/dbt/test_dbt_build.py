@@ -132,8 +132,8 @@ def test_prices_take_the_newest_release_of_each_month(built):
     assert value("2025-03", "WPUFD4", "2025-03") != value("2025-06", "WPUFD4", "2025-03")  # revised since
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         rows = dict(con.execute("SELECT strftime(period_month, '%Y-%m'), index_value FROM marts.prices_monthly "
-                                "WHERE series_code = 'PPI'").fetchall())
-        yoy = con.execute("SELECT yoy_pct FROM marts.prices_monthly WHERE series_code = 'CPI' "
+                                "WHERE series_code = 'PPI' AND country_iso3 = 'USA'").fetchall())
+        yoy = con.execute("SELECT yoy_pct FROM marts.prices_monthly WHERE series_code = 'CPI' AND country_iso3 = 'USA' "
                           "AND period_month = '2025-06-01'").fetchall()[0][0]
     assert rows["2025-03"] == value("2025-06", "WPUFD4", "2025-03")
     cpi_now, cpi_then = value("2025-06", "CUUR0000SA0", "2025-06"), value("2025-06", "CUUR0000SA0", "2024-06")

@@ -30,13 +30,16 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
     assert code == 0, log.read_text()[-4000:]
     assert query(settings, "SELECT dataset, count(*) FROM audit.releases WHERE status = 'published' "
                            "GROUP BY 1 ORDER BY 1") == [("bls_series", 18), ("census_exports_hs", 18),
-                                                        ("census_imports_hs", 18)]
+                                                        ("census_imports_hs", 18), ("nbs_price_indexes", 18)]
     marts = query(settings, "SELECT * FROM marts.trade_balance_monthly ORDER BY ALL")
     assert len(marts) == 36  # 18 months x (China, world)
     latest = query(settings, "SELECT max(period_month) FROM marts.trade_balance_monthly")[0][0]
     assert latest.strftime("%Y-%m") == "2025-06"
-    assert query(settings, "SELECT series_code, count(*) FROM marts.prices_monthly GROUP BY 1 ORDER BY 1") == [
-        ("CPI", 30), ("IMPORT_PRICES_ALL", 30), ("IMPORT_PRICES_FROM_CHN", 30), ("PPI", 30)]  # 2023-01 .. 2025-06
+    assert query(settings, "SELECT country_iso3, series_code, count(*) FROM marts.prices_monthly "
+                           "GROUP BY ALL ORDER BY ALL") == [
+        ("CHN", "CPI", 29), ("CHN", "PPI", 29),  # NBS: the 12 months before 2024-01 onward, 2023-02 .. 2025-06
+        ("USA", "CPI", 30), ("USA", "IMPORT_PRICES_ALL", 30), ("USA", "IMPORT_PRICES_FROM_CHN", 30),
+        ("USA", "PPI", 30)]  # BLS: January of the year before 2024-01 onward, 2023-01 .. 2025-06
 
     # The publisher re-issues June with most rows missing: the run must fail at the gate and publish nothing.
     for level in ("HS2", "HS6"):

@@ -135,8 +135,18 @@ BAD_BLS = {"collapsed-row-count": (_collapse, "expect_table_row_count_to_be_betw
            "renamed-column": (_renamed, "expect_table_columns_to_match_set"),
            "blank-value": (_blank, "expect_column_values_to_not_be_null"),
            "level-collapse": (lambda f, ds: f.assign(value=f["value"] / 3), "expect_column_mean_to_be_between")}
+BAD_NBS = {"collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between"),
+           "missing-series": (_bls_without(("series_code", "PPI")), "expect_column_distinct_values_to_contain_set"),
+           "missing-reference-month": (_bls_without(("period", "2025-05-01")),
+                                       "expect_column_distinct_values_to_contain_set"),
+           "index-out-of-range": (lambda f, ds: f.assign(value=f["value"].astype("float64") * 10),
+                                  "expect_column_values_to_be_between"),
+           "duplicate-key": (_duplicate, "expect_compound_columns_to_be_unique"),
+           "blank-value": (_blank, "expect_column_values_to_not_be_null"),
+           "renamed-column": (_renamed, "expect_table_columns_to_match_set")}
 CASES = [(ds, case, BAD[case]) for ds in ("census_imports_hs", "census_exports_hs") for case in BAD] + [
-    ("bls_series", case, BAD_BLS[case]) for case in BAD_BLS]
+    ("bls_series", case, BAD_BLS[case]) for case in BAD_BLS] + [
+    ("nbs_price_indexes", case, BAD_NBS[case]) for case in BAD_NBS]
 
 
 def test_every_dataset_has_crafted_bad_releases():

@@ -4,6 +4,7 @@ A publisher module (tradewatch.sources.<name>) exposes:
   PUBLISHER  a `Publisher` describing it (name, datasets, key variable, where to get a key)
   release_requests(base_url, dataset, period) -> [(part name, Request)]
   check_response(response, what, period)     raise the error that says what the answer means
+  check_release(parts, what, period)         optional: checks that need every part of the release
   revision_months(reference month) -> {YYYY-MM}  months this publisher revises in that release (fetched again)
   stage_part(con, path, dataset, part, what, period) -> SQL selecting the raw table's data columns from the file
 """
@@ -116,4 +117,6 @@ class SourceClient:
             response = self.transport.send(request)
             self.publisher.check_response(response, what, period)
             parts.append((name, request, response))
+        if hasattr(self.publisher, "check_release"):  # checks that need every part (e.g. stitched segments)
+            self.publisher.check_release(parts, what, period)
         return parts

@@ -3,7 +3,7 @@ with
 
 observations as (
 
-    select * from {{ ref('stg_bls__observations') }}
+    select * from {{ ref('int_price_observations_unioned') }}
 
 ),
 
@@ -25,6 +25,7 @@ levels as (
         series.series_name,
         series.base_period,
         series.seasonal_adjustment,
+        series.value_kind,
         series.source,
         observations.is_synthetic
     from observations
@@ -37,12 +38,17 @@ select
     levels.series_code,
     levels.period_month,
     cast(levels.index_value as double) as index_value,
-    cast({{ safe_pct_change('levels.index_value', 'year_ago.index_value') }} as double) as yoy_pct,
+    -- a level: change on the level a year earlier; an NBS-style index (same month last year = 100): value - 100
+    cast(case levels.value_kind
+        when 'yoy_index' then levels.index_value - 100
+        else {{ safe_pct_change('levels.index_value', 'year_ago.index_value') }}
+    end as double) as yoy_pct,
     levels.is_preliminary,
     levels.source_series_id,
     levels.series_name,
     levels.base_period,
     levels.seasonal_adjustment,
+    levels.value_kind,
     levels.source,
     levels.is_synthetic
 
