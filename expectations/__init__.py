@@ -15,9 +15,9 @@ if TYPE_CHECKING:  # GX takes seconds to import: only the runner imports it, whe
 
 
 def _modules() -> tuple:
-    from expectations import bls, census, nbs
+    from expectations import bls, census, gacc, nbs
 
-    return (census, bls, nbs)
+    return (census, bls, nbs, gacc)
 
 
 def suite_builders() -> dict[str, Callable[[], gx.ExpectationSuite]]:

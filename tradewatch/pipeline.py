@@ -55,8 +55,9 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
             raise TradewatchError(f"reference month {format_month(ref)} is before TRADEWATCH_START_MONTH "
                                   f"{format_month(settings.start_month)}")
         revision = publisher.revision_months(ref)
-        months = [format_month(m) for m in month_range(settings.start_month, ref)]
-        wanted = [m for m in months if (name, m) not in known or m == format_month(ref) or m in revision]
+        skips = getattr(publisher, "skips_month", lambda month: False)  # e.g. GACC's February (with January)
+        months = [format_month(m) for m in month_range(settings.start_month, ref) if not skips(m)]
+        wanted = [m for m in months if (name, m) not in known or m == months[-1] or m in revision]
         work.append({"dataset": name, "periods": wanted, "reference_month": format_month(ref)})
         log.info("%s: %d month(s) to fetch, reference month %s", name, len(wanted), format_month(ref))
     return work

@@ -17,6 +17,7 @@ from tradewatch.periods import parse_month
 CENSUS_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
 BLS_BASE_URL = "https://api.bls.gov/publicAPI/v2"
 NBS_BASE_URL = "https://data.stats.gov.cn/dg/website/publicrelease/web/external"
+GACC_BASE_URL = "http://english.customs.gov.cn"  # plain HTTP: HTTPS resets the connection from some networks
 
 #: Per publisher: default base URL and the variable holding its API key. Each publisher also reads
 #: TRADEWATCH_<NAME>_BASE_URL (a mirror or a test server) and TRADEWATCH_<NAME>_LAG_MONTHS.
@@ -24,6 +25,7 @@ SOURCE_DEFAULTS: dict[str, tuple[str, str]] = {
     "census": (CENSUS_BASE_URL, "CENSUS_API_KEY"),
     "bls": (BLS_BASE_URL, "BLS_API_KEY"),
     "nbs": (NBS_BASE_URL, "NBS_API_KEY"),  # NBS needs no key; the variable is never required
+    "gacc": (GACC_BASE_URL, "GACC_API_KEY"),  # no key either
 }
 
 
@@ -109,7 +111,7 @@ def _source(env: Mapping[str, str], name: str, default_url: str, key_variable: s
         raise ConfigurationError(f"{prefix}_LAG_MONTHS={lag}: use a number of months from 0 to 12")
     base_url = (env.get(f"{prefix}_BASE_URL") or default_url).rstrip("/")
     if not base_url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"{prefix}_BASE_URL={base_url!r} must start with https://")
+        raise ConfigurationError(f"{prefix}_BASE_URL={base_url!r} must start with https:// (or http://)")
     return SourceSettings(base_url=base_url, api_key=Secret(env.get(key_variable)), lag_months=lag)
 
 

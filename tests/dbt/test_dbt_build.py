@@ -138,3 +138,16 @@ def test_prices_take_the_newest_release_of_each_month(built):
     assert rows["2025-03"] == value("2025-06", "WPUFD4", "2025-03")
     cpi_now, cpi_then = value("2025-06", "CUUR0000SA0", "2025-06"), value("2025-06", "CUUR0000SA0", "2024-06")
     assert yoy == pytest.approx(100 * (cpi_now / cpi_then - 1), abs=1e-3)
+
+
+def test_china_reported_may_2025_matches_the_published_gacc_figures(built):
+    """The sample carries GACC's published May 2024 and May 2025 levels: the mart must give -34.5% and -18.1%."""
+    settings, _ = built
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        exports_yoy, imports_yoy, months = con.execute(
+            "SELECT exports_yoy_pct, imports_yoy_pct, months_in_period FROM marts.trade_balance_monthly "
+            "WHERE reporter_iso3 = 'CHN' AND partner_iso3 = 'USA' AND period_month = '2025-05-01'").fetchall()[0]
+        february = con.execute("SELECT count(*) FROM marts.trade_balance_monthly WHERE reporter_iso3 = 'CHN' "
+                               "AND month(period_month) = 2").fetchall()[0][0]
+    assert exports_yoy == pytest.approx(-34.5, abs=0.1) and imports_yoy == pytest.approx(-18.1, abs=0.1)
+    assert months == 1 and february == 0  # January-February is one period, never February

@@ -144,9 +144,23 @@ BAD_NBS = {"collapsed-row-count": (_collapse, "expect_table_row_count_to_be_betw
            "duplicate-key": (_duplicate, "expect_compound_columns_to_be_unique"),
            "blank-value": (_blank, "expect_column_values_to_not_be_null"),
            "renamed-column": (_renamed, "expect_table_columns_to_match_set")}
+BAD_GACC = {"missing-partner": (_bls_without(("partner_iso3", "USA")),
+                                "expect_column_distinct_values_to_contain_set"),
+            "duplicate-region": (_duplicate, "expect_column_values_to_be_unique"),
+            "negative-value": (_negative, "expect_column_values_to_be_between"),
+            "unit-changed": (lambda f, ds: f.assign(unit="US$ 100 million"), "expect_column_values_to_be_in_set"),
+            "wrong-period": (lambda f, ds: f.assign(period="2025-04-01"), "expect_column_values_to_be_in_set"),
+            "blank-partner-exports": (lambda f, ds: f.assign(exports_month=f["exports_month"].astype("Float64")
+                                                             .where(f["partner_iso3"] != "USA")),
+                                      "expect_column_values_to_not_be_null"),
+            "total-in-wrong-unit": (lambda f, ds: f.assign(exports_month=f["exports_month"] * 1000),
+                                    "expect_column_max_to_be_between"),
+            "renamed-column": (_renamed, "expect_table_columns_to_match_set"),
+            "collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between")}
 CASES = [(ds, case, BAD[case]) for ds in ("census_imports_hs", "census_exports_hs") for case in BAD] + [
     ("bls_series", case, BAD_BLS[case]) for case in BAD_BLS] + [
-    ("nbs_price_indexes", case, BAD_NBS[case]) for case in BAD_NBS]
+    ("nbs_price_indexes", case, BAD_NBS[case]) for case in BAD_NBS] + [
+    ("gacc_trade_by_country", case, BAD_GACC[case]) for case in BAD_GACC]
 
 
 def test_every_dataset_has_crafted_bad_releases():

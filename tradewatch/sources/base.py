@@ -5,6 +5,9 @@ A publisher module (tradewatch.sources.<name>) exposes:
   release_requests(base_url, dataset, period) -> [(part name, Request)]
   check_response(response, what, period)     raise the error that says what the answer means
   check_release(parts, what, period)         optional: checks that need every part of the release
+  fetch_parts(transport, base_url, dataset, period, what)  optional, instead of release_requests: for sites
+                                             whose pages must be found by navigation (GACC's index pages)
+  skips_month(month) -> bool                 optional: months that are never a release of their own
   revision_months(reference month) -> {YYYY-MM}  months this publisher revises in that release (fetched again)
   stage_part(con, path, dataset, part, what, period) -> SQL selecting the raw table's data columns from the file
 """
@@ -112,6 +115,8 @@ class SourceClient:
     def fetch_release(self, ds: DatasetSpec, period: date) -> list[tuple[str, Request, Response]]:
         """Every part of one release, checked. Raises NotYetPublished if any part is not out yet."""
         what = f"{ds.name} {format_month(period)}"
+        if hasattr(self.publisher, "fetch_parts"):  # publishers whose pages must be found by navigation
+            return self.publisher.fetch_parts(self.transport, self.base_url, ds, period, what)
         parts = []
         for name, request in self.publisher.release_requests(self.base_url, ds, period):
             response = self.transport.send(request)

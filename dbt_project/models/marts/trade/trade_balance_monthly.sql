@@ -1,25 +1,52 @@
--- Bilateral trade balance by month, as each reporter reports it. Totals are the sum of the HS2 chapters
--- (the chapter rows add up exactly to the all-commodity total).
+-- Bilateral trade balance by period, as each reporter reports it. US figures (Census) are the sum of the HS2
+-- chapters (they add up exactly to the all-commodity total); China's (GACC) come from its country table, where
+-- January and February are one period (months_in_period = 2), compared with the same combined period a year
+-- earlier.
 with
 
-lines as (
+us_lines as (
 
     select * from {{ ref('int_us_trade_lines_unioned') }}
     where hs_level = 'HS2'
 
 ),
 
-monthly as (
+us_monthly as (
 
     select
         reporter_iso3,
         partner_iso3,
         period_month,
+        1 as months_in_period,
         cast(coalesce(sum(value_usd) filter (where flow = 'export'), 0) as bigint) as exports_usd,
         cast(coalesce(sum(value_usd) filter (where flow = 'import'), 0) as bigint) as imports_usd,
+        'census' as source,
         bool_or(is_synthetic) as is_synthetic
-    from lines
+    from us_lines
     group by reporter_iso3, partner_iso3, period_month
+
+),
+
+cn_monthly as (
+
+    select
+        'CHN' as reporter_iso3,
+        partner_iso3,
+        period_month,
+        months_in_period,
+        cast(exports_usd as bigint) as exports_usd,
+        cast(imports_usd as bigint) as imports_usd,
+        'gacc' as source,
+        is_synthetic
+    from {{ ref('stg_gacc__trade_by_country') }}
+
+),
+
+monthly as (
+
+    select * from us_monthly
+    union all
+    select * from cn_monthly
 
 ),
 
@@ -56,7 +83,7 @@ windowed as (
         sum(with_balance.imports_usd) over ytd as imports_ytd_usd,
         sum(with_balance.exports_usd) over last_12 as exports_12m_usd,
         sum(with_balance.imports_usd) over last_12 as imports_12m_usd,
-        count(*) over last_12 as months_in_window
+        sum(with_balance.months_in_period) over last_12 as months_in_window
     from with_balance
     left join year_ago
         on with_balance.reporter_iso3 = year_ago.reporter_iso3
@@ -80,6 +107,7 @@ select
     reporter_iso3,
     partner_iso3,
     period_month,
+    months_in_period,
     exports_usd,
     imports_usd,
     balance_usd,
@@ -90,12 +118,12 @@ select
     cast(exports_ytd_usd as bigint) as exports_ytd_usd,
     cast(imports_ytd_usd as bigint) as imports_ytd_usd,
     cast(exports_ytd_usd - imports_ytd_usd as bigint) as balance_ytd_usd,
-    -- rolling sums only when all 12 months are there, so a gap never passes for a fall
+    -- rolling sums only when all 12 months are there (a combined Jan-Feb counts two), so a gap never passes for a fall
     case when months_in_window = 12 then cast(exports_12m_usd as bigint) end as exports_rolling_12m_usd,
     case when months_in_window = 12 then cast(imports_12m_usd as bigint) end as imports_rolling_12m_usd,
     case when months_in_window = 12 then cast(exports_12m_usd - imports_12m_usd as bigint) end
         as balance_rolling_12m_usd,
-    'census' as source,
+    source,
     is_synthetic
 
 from windowed

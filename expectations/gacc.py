@@ -1,0 +1,69 @@
+"""Suite for raw.gacc_trade_by_country: China-reported trade by country, one period (Jan-Feb together)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tradewatch.sources import gacc
+from tradewatch.warehouse import LINEAGE_COLUMNS
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+DATASET_NAMES = tuple(gacc.DATASETS)
+REQUIRED_PARTNERS = ["WLD", "USA", "HKG", "VNM", "MEX"]
+#: China's monthly exports (US$1,000): anything outside this is a unit or parsing error (suite parameters).
+TOTAL_EXPORTS_RANGE = (50_000_000, 1_500_000_000)
+EXPORTS_RATIO = (0.5, 2.0)  # against the previous accepted release (a Jan-Feb period is compared per month)
+
+
+def build_suite(dataset: str) -> gx.ExpectationSuite:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    ds = gacc.DATASETS[dataset]
+    columns = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    return gx.ExpectationSuite(name=dataset, expectations=[
+        gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "months_in_period",
+                                                                "region", "unit")),
+        gxe.ExpectColumnValuesToBeUnique(column="region"),
+        gxe.ExpectColumnValuesToBeInSet(column="months_in_period", value_set=[1, 2]),
+        gxe.ExpectColumnValuesToBeInSet(column="unit", value_set=["US$1,000"]),
+        gxe.ExpectColumnValuesToBeInSet(column="period", value_set={"$PARAMETER": "periods"}),
+        gxe.ExpectColumnDistinctValuesToContainSet(column="partner_iso3", value_set=REQUIRED_PARTNERS),
+        *(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0)
+          for c in ("total_month", "exports_month", "imports_month", "total_ytd", "exports_ytd", "imports_ytd")),
+        gxe.ExpectColumnValuesToNotBeNull(column="exports_month", row_condition='partner_iso3.notnull()',
+                                          condition_parser="pandas"),
+        gxe.ExpectColumnMaxToBeBetween(column="exports_month", min_value={"$PARAMETER": "min_total_exports"},
+                                       max_value={"$PARAMETER": "max_total_exports"}),
+        gxe.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"},
+                                           max_value={"$PARAMETER": "max_rows"}),
+        gxe.ExpectColumnSumToBeBetween(column="exports_month", min_value={"$PARAMETER": "min_exports_sum"},
+                                       max_value={"$PARAMETER": "max_exports_sum"}),
+    ])
+
+
+ROW_COUNT_RATIO = (0.8, 1.25)
+
+
+def _months(period: str) -> int:
+    return 2 if period.endswith("-01") else 1  # GACC's January release covers January and February
+
+
+def parameters(period: str, previous: dict | None) -> dict:
+    """Bounds for the release of `period` (YYYY-MM); sums are compared per month with the previous release."""
+    months = _months(period)
+    low, high = TOTAL_EXPORTS_RANGE
+    params = {"periods": [f"{period}-01"], "min_total_exports": low * months, "max_total_exports": high * months,
+              "min_rows": len(REQUIRED_PARTNERS), "max_rows": 500, "min_exports_sum": 0, "max_exports_sum": 10**15}
+    if previous:
+        per_month = previous["headline_total"] / _months(previous["period"].strftime("%Y-%m"))
+        params.update(
+            min_rows=int(previous["row_count"] * ROW_COUNT_RATIO[0]),
+            max_rows=int(previous["row_count"] * ROW_COUNT_RATIO[1]) + 1,
+            min_exports_sum=per_month * months * EXPORTS_RATIO[0],
+            max_exports_sum=per_month * months * EXPORTS_RATIO[1],
+        )
+    return params
