@@ -15,9 +15,9 @@ if TYPE_CHECKING:  # GX takes seconds to import: only the runner imports it, whe
 
 
 def _modules() -> tuple:
-    from expectations import bls, census, gacc, nbs
+    from expectations import bls, census, comtrade, gacc, nbs, usitc
 
-    return (census, bls, nbs, gacc)
+    return (census, bls, nbs, gacc, comtrade, usitc)
 
 
 def suite_builders() -> dict[str, Callable[[], gx.ExpectationSuite]]:

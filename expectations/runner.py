@@ -41,12 +41,14 @@ class SuiteRunner:
 
     def __init__(self, dataset: str, docs_dir: Path | None = None) -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         from expectations import suite_builders
 
+        for name in list(logging.root.manager.loggerDict):  # GX logs at INFO on import and context creation
+            if name.startswith("great_expectations"):
+                logging.getLogger(name).setLevel(logging.WARNING)
         self.dataset = dataset
         self._context = context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import re
 import sys
 import time
@@ -92,6 +93,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_for(args: argparse.Namespace):
+    env = dict(os.environ)
+    if getattr(args, "live", False):
+        env["TRADEWATCH_SOURCE_MODE"] = "live"
+    if getattr(args, "replay", None):
+        env.update(TRADEWATCH_SOURCE_MODE="replay", TRADEWATCH_ARCHIVE_DIR=str(args.replay))
+    return get_settings(env)
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch (and with --load, load and validate) every dataset of a source for a month or a range of months."""
+    from tradewatch import pipeline, sources
+    from tradewatch.errors import QualityGateFailed, SourceError
+    from tradewatch.periods import month_range
+
+    settings = _settings_for(args)
+    publisher = sources.PUBLISHERS[args.source]
+    end = args.to or args.period
+    months = [format_month(m) for m in month_range(args.period, end)
+              if not getattr(publisher, "skips_month", lambda m: False)(m)]
+    failed = 0
+    for dataset in publisher.DATASETS:
+        for index, month in enumerate(months, start=1):
+            try:
+                result = pipeline.fetch(settings, dataset, [month])
+                state = "not published yet" if result["not_published"] else "landed"
+            except SourceError as exc:
+                state, failed = f"FAILED: {exc}", failed + 1
+            print(f"[{index}/{len(months)}] {dataset} {month}: {state}", flush=True)
+        if args.load:
+            print(f"{dataset}: {pipeline.load(settings, dataset)}", flush=True)
+            try:
+                print(f"{dataset}: {pipeline.validate(settings, dataset)}", flush=True)
+            except QualityGateFailed as exc:
+                print(f"{dataset}: {exc}", file=sys.stderr)
+                failed += 1
+    return 1 if failed else 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from tradewatch import pipeline
 
@@ -119,6 +159,12 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publisher_names() -> list[str]:
+    from tradewatch.settings import SOURCE_DEFAULTS
+
+    return list(SOURCE_DEFAULTS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tradewatch.sample import DEFAULT_END, DEFAULT_START
 
@@ -135,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the monthly refresh DAG through Airflow on the sample archive")
     p.add_argument("--logical-date", help="ISO logical date of the run (default: the archive's last month + lag)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("fetch", help="fetch a source's releases for a month or a range (a backfill); --load to "
+                                     "load and validate them too")
+    p.add_argument("--source", required=True, choices=sorted(_publisher_names()))
+    p.add_argument("--period", required=True, type=_month, help="month, YYYY-MM (the first, with --to)")
+    p.add_argument("--to", type=_month, help="last month of a backfill, YYYY-MM")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--live", action="store_true", help="fetch from the publisher's API (keys from the environment)")
+    mode.add_argument("--replay", metavar="DIR", help="replay a release archive (default: the configured one)")
+    p.add_argument("--load", action="store_true", help="load into raw and run the quality gate after fetching")
+    p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("summary", help="releases by status and the latest trade balance")
     p.set_defaults(func=cmd_summary)

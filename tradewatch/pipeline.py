@@ -57,7 +57,10 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
         revision = publisher.revision_months(ref)
         skips = getattr(publisher, "skips_month", lambda month: False)  # e.g. GACC's February (with January)
         months = [format_month(m) for m in month_range(settings.start_month, ref) if not skips(m)]
-        wanted = [m for m in months if (name, m) not in known or m == months[-1] or m in revision]
+        if getattr(publisher, "BACKFILL", True):
+            wanted = [m for m in months if (name, m) not in known or m == months[-1] or m in revision]
+        else:  # the publisher serves only what is in force now (USITC's current HTS revision)
+            wanted = months[-1:]
         work.append({"dataset": name, "periods": wanted, "reference_month": format_month(ref)})
         log.info("%s: %d month(s) to fetch, reference month %s", name, len(wanted), format_month(ref))
     return work

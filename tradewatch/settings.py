@@ -18,6 +18,9 @@ CENSUS_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
 BLS_BASE_URL = "https://api.bls.gov/publicAPI/v2"
 NBS_BASE_URL = "https://data.stats.gov.cn/dg/website/publicrelease/web/external"
 GACC_BASE_URL = "http://english.customs.gov.cn"  # plain HTTP: HTTPS resets the connection from some networks
+USITC_BASE_URL = "https://hts.usitc.gov/reststop"
+COMTRADE_PREVIEW_URL = "https://comtradeapi.un.org/public/v1/preview"  # no key: at most 500 records a call
+COMTRADE_KEYED_URL = "https://comtradeapi.un.org/data/v1/get"  # with COMTRADE_API_KEY
 
 #: Per publisher: default base URL and the variable holding its API key. Each publisher also reads
 #: TRADEWATCH_<NAME>_BASE_URL (a mirror or a test server) and TRADEWATCH_<NAME>_LAG_MONTHS.
@@ -26,7 +29,10 @@ SOURCE_DEFAULTS: dict[str, tuple[str, str]] = {
     "bls": (BLS_BASE_URL, "BLS_API_KEY"),
     "nbs": (NBS_BASE_URL, "NBS_API_KEY"),  # NBS needs no key; the variable is never required
     "gacc": (GACC_BASE_URL, "GACC_API_KEY"),  # no key either
+    "comtrade": (COMTRADE_PREVIEW_URL, "COMTRADE_API_KEY"),  # COMTRADE_KEYED_URL when the key is set
+    "usitc": (USITC_BASE_URL, "USITC_API_KEY"),  # no key
 }
+KEYED_BASE_URLS = {"comtrade": COMTRADE_KEYED_URL}
 
 
 class Secret:
@@ -109,6 +115,8 @@ def _source(env: Mapping[str, str], name: str, default_url: str, key_variable: s
     lag = _int(env, f"{prefix}_LAG_MONTHS", 2)
     if not 0 <= lag <= 12:
         raise ConfigurationError(f"{prefix}_LAG_MONTHS={lag}: use a number of months from 0 to 12")
+    if env.get(key_variable) and name in KEYED_BASE_URLS:
+        default_url = KEYED_BASE_URLS[name]
     base_url = (env.get(f"{prefix}_BASE_URL") or default_url).rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise ConfigurationError(f"{prefix}_BASE_URL={base_url!r} must start with https:// (or http://)")

@@ -117,7 +117,10 @@ def test_not_yet_published_months_are_reported_not_failed(settings):
 def test_plan_fills_gaps_and_always_refetches_the_reference_month(settings):
     work = pipeline.plan(settings, "2025-08-10T06:00:00+00:00")
     assert [w["dataset"] for w in work] == list(pipeline.DATASETS)
-    assert {w["periods"][0] for w in work} == {"2024-01"}
+    by_dataset = {w["dataset"]: w["periods"] for w in work}
+    assert by_dataset.pop("usitc_hts_lines") == ["2025-06"]  # no history to backfill: the revision in force
+    assert {periods[0] for periods in by_dataset.values()} == {"2024-01"}
+    assert "2024-02" not in by_dataset["gacc_trade_by_country"]  # February comes with January
     assert work[0]["periods"][-1] == "2025-06" and len(work[0]["periods"]) == 18
     fetch_and_load(settings, ["2024-01", "2025-06"])
     again = pipeline.plan(settings, "2025-08-10T06:00:00+00:00")[0]["periods"]

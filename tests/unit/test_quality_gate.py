@@ -157,10 +157,28 @@ BAD_GACC = {"missing-partner": (_bls_without(("partner_iso3", "USA")),
                                     "expect_column_max_to_be_between"),
             "renamed-column": (_renamed, "expect_table_columns_to_match_set"),
             "collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between")}
+BAD_COMTRADE = {"collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between"),
+                "missing-flow": (_bls_without(("flow_code", "M")), "expect_column_distinct_values_to_contain_set"),
+                "missing-partner": (_bls_without(("partner_iso3", "MEX")),
+                                    "expect_column_distinct_values_to_contain_set"),
+                "duplicate-key": (_duplicate, "expect_compound_columns_to_be_unique"),
+                "negative-value": (_negative, "expect_column_values_to_be_between"),
+                "wrong-reporter": (lambda f, ds: f.assign(reporter_code=842), "expect_column_values_to_be_in_set"),
+                "wrong-period": (_wrong_period, "expect_column_values_to_be_in_set"),
+                "blank-value": (_blank, "expect_column_values_to_not_be_null")}
+BAD_USITC = {"missing-chapter-99": (lambda f, ds: f[~f["htsno"].str.startswith("9903")],
+                                    "expect_column_distinct_values_to_contain_set"),
+             "bad-htsno": (lambda f, ds: f.assign(htsno=f["htsno"].str.replace(".", "-")),
+                           "expect_column_values_to_match_regex"),
+             "duplicate-line": (_duplicate, "expect_column_values_to_be_unique"),
+             "no-revision": (lambda f, ds: f.assign(hts_revision=None), "expect_column_values_to_not_be_null"),
+             "collapsed-row-count": (lambda f, ds: f.head(5), "expect_table_row_count_to_be_between")}
 CASES = [(ds, case, BAD[case]) for ds in ("census_imports_hs", "census_exports_hs") for case in BAD] + [
     ("bls_series", case, BAD_BLS[case]) for case in BAD_BLS] + [
     ("nbs_price_indexes", case, BAD_NBS[case]) for case in BAD_NBS] + [
-    ("gacc_trade_by_country", case, BAD_GACC[case]) for case in BAD_GACC]
+    ("gacc_trade_by_country", case, BAD_GACC[case]) for case in BAD_GACC] + [
+    ("comtrade_cn_monthly", case, BAD_COMTRADE[case]) for case in BAD_COMTRADE] + [
+    ("usitc_hts_lines", case, BAD_USITC[case]) for case in BAD_USITC]
 
 
 def test_every_dataset_has_crafted_bad_releases():

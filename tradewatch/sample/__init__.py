@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from tradewatch.http import ReleaseArchive
-from tradewatch.sample import bls, census, gacc, nbs
+from tradewatch.sample import bls, census, comtrade, gacc, nbs, usitc
 
 #: Last month in the default archive (fixed, so the archive does not depend on the day it is generated).
 DEFAULT_START = date(2017, 1, 1)
@@ -22,7 +22,8 @@ def write_sample_archive(root: Path, start: date = DEFAULT_START, end: date = DE
     archive = ReleaseArchive(root)
     archive.index.clear()
     counts = {"census": census.write(archive, start, end), "bls": bls.write(archive, start, end),
-              "nbs": nbs.write(archive, start, end), "gacc": gacc.write(archive, start, end)}
+              "nbs": nbs.write(archive, start, end), "gacc": gacc.write(archive, start, end),
+              "comtrade": comtrade.write(archive, start, end), "usitc": usitc.write(archive, start, end)}
     archive.save()
     (Path(root) / "README.txt").write_text(
         "SYNTHETIC sample release archive written by `tradewatch sample`.\n"

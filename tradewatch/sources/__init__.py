@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tradewatch.sources import bls, census, gacc, nbs
+from tradewatch.sources import bls, census, comtrade, gacc, nbs, usitc
 from tradewatch.sources.base import DatasetSpec
 
 #: Every publisher module, by name. A new publisher is added here (and gets a suite in expectations/).
-PUBLISHERS: dict[str, ModuleType] = {m.PUBLISHER.name: m for m in (census, bls, nbs, gacc)}
+PUBLISHERS: dict[str, ModuleType] = {m.PUBLISHER.name: m for m in (census, bls, nbs, gacc, comtrade, usitc)}
 
 
 def all_datasets() -> dict[str, DatasetSpec]:
