@@ -40,7 +40,7 @@ def tradewatch_monthly_refresh():
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
-        return pipeline.fetch(get_settings(), work["dataset"], work["periods"])
+        return pipeline.fetch(get_settings(), work["dataset"], work["periods"], work["as_of"])
 
     @task(pool=WAREHOUSE_WRITER_POOL)
     def load(fetched: dict) -> dict:

@@ -6,13 +6,13 @@ Arguments and return values are plain JSON-able data, so they travel through XCo
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from tradewatch import quality, sources, transform
 from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
 from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
 from tradewatch.landing import LandedPart, LandedRelease, LandingZone, utc_now
-from tradewatch.periods import format_month, month_range, parse_month, reference_month
+from tradewatch.periods import add_months, format_month, month_range, parse_month, reference_month
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
 from tradewatch.sources.base import Publisher, SourceClient
@@ -61,24 +61,48 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
             wanted = [m for m in months if (name, m) not in known or m == months[-1] or m in revision]
         else:  # the publisher serves only what is in force now (USITC's current HTS revision)
             wanted = months[-1:]
-        work.append({"dataset": name, "periods": wanted, "reference_month": format_month(ref)})
+        work.append({"dataset": name, "periods": wanted, "reference_month": format_month(ref),
+                     "as_of": when.date().isoformat()})
         log.info("%s: %d month(s) to fetch, reference month %s", name, len(wanted), format_month(ref))
     return work
 
 
-def fetch(settings: Settings, dataset: str, periods: list[str]) -> dict:
-    """Fetch and land every period; write a manifest per release. Raises after trying all if any failed."""
+def expected_release(settings: Settings, dataset: str, period: str) -> date:
+    """The day by which `period` of `dataset` is normally published (the publisher's calendar)."""
+    module = sources.publisher_of(dataset)
+    calendar = settings.sources[module.PUBLISHER.name]
+    month = parse_month(period)
+    months_after = calendar.release_months_after
+    if getattr(module, "skips_month", lambda m: False)(add_months(month, 1)):
+        months_after += 1  # a period that includes the next month (GACC's January-February) comes out later
+    due = add_months(month, months_after)
+    return date(due.year, due.month, calendar.release_day)
+
+
+def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | None = None) -> dict:
+    """Fetch and land every period; write a manifest per release. Raises after trying all if any failed.
+
+    A period not published yet is normal before its calendar day and a late-release warning after it; `as_of` is
+    the run's logical date (today when called by hand).
+    """
+    today = date.fromisoformat(as_of) if as_of else date.today()
     module = sources.publisher_of(dataset)
     ds = module.DATASETS[dataset]
     client = SourceClient(module, transport_for(settings, module.PUBLISHER), settings.sources[ds.source].base_url)
     zone = LandingZone(settings.landing_dir)
-    landed, not_published, failures = [], [], []
+    landed, not_published, late, failures = [], [], [], []
     for index, period in enumerate(periods, start=1):
         try:
             responses = client.fetch_release(ds, parse_month(period))
         except NotYetPublished as exc:
             not_published.append(period)
-            log.info("%s", exc)
+            due = expected_release(settings, dataset, period)
+            if today > due:
+                late.append(period)
+                log.warning("late release: %s %s was due by %s and is still not published: %s", dataset, period,
+                            due, exc)
+            else:
+                log.info("%s", exc)
             continue
         except SourceError as exc:
             problem = redact(str(exc), settings.secrets)  # a publisher may quote the key back in its message
@@ -99,7 +123,7 @@ def fetch(settings: Settings, dataset: str, periods: list[str]) -> dict:
     if failures:
         raise SourceError(f"{len(failures)} of {len(periods)} {dataset} release(s) could not be fetched; the "
                           f"{len(landed)} landed are kept:\n" + "\n".join(failures))
-    return {"dataset": dataset, "landed": len(landed), "not_published": not_published}
+    return {"dataset": dataset, "landed": len(landed), "not_published": not_published, "late": late}
 
 
 def load(settings: Settings, dataset: str) -> dict:

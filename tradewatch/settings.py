@@ -34,6 +34,13 @@ SOURCE_DEFAULTS: dict[str, tuple[str, str]] = {
 }
 KEYED_BASE_URLS = {"comtrade": COMTRADE_KEYED_URL}
 
+#: When each publisher normally releases month M: (months after M, day of that month). Census: about 35 days
+#: after the month ends; BLS CPI/PPI mid-month; NBS and GACC around the 9th (GACC's January-February in March);
+#: Comtrade: China's months arrive with months of lag. Override with TRADEWATCH_<NAME>_RELEASE_DAY.
+RELEASE_CALENDAR: dict[str, tuple[int, int]] = {
+    "census": (2, 8), "bls": (1, 16), "nbs": (1, 12), "gacc": (1, 12), "comtrade": (4, 1), "usitc": (0, 28),
+}
+
 
 class Secret:
     """A string that never shows itself in repr(), str() or f-strings."""
@@ -70,6 +77,8 @@ class SourceSettings:
     base_url: str
     api_key: Secret
     lag_months: int  # months between a run's logical date and the month it fetches
+    release_months_after: int = 1  # a month M is normally out by day `release_day` of month M + this
+    release_day: int = 15
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,12 @@ def _source(env: Mapping[str, str], name: str, default_url: str, key_variable: s
     base_url = (env.get(f"{prefix}_BASE_URL") or default_url).rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise ConfigurationError(f"{prefix}_BASE_URL={base_url!r} must start with https:// (or http://)")
-    return SourceSettings(base_url=base_url, api_key=Secret(env.get(key_variable)), lag_months=lag)
+    months_after, day = RELEASE_CALENDAR.get(name, (1, 15))
+    day = _int(env, f"{prefix}_RELEASE_DAY", day)
+    if not 1 <= day <= 28:
+        raise ConfigurationError(f"{prefix}_RELEASE_DAY={day}: use a day of the month from 1 to 28")
+    return SourceSettings(base_url=base_url, api_key=Secret(env.get(key_variable)), lag_months=lag,
+                          release_months_after=months_after, release_day=day)
 
 
 def get_settings(env: Mapping[str, str] | None = None) -> Settings:

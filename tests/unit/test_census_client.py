@@ -52,7 +52,7 @@ def test_success_sends_the_key_but_never_stores_it(fake_publisher):
     assert response.body == GOOD
     assert f"key={KEY}" in publisher.requests[0]  # sent to the publisher ...
     assert KEY not in response.url  # ... but not kept in the URL we store
-    assert "CTY_CODE=5700&CTY_CODE=-" in publisher.requests[0]
+    assert "CTY_CODE=5700&CTY_CODE=5820&CTY_CODE=5520&CTY_CODE=2010&CTY_CODE=-" in publisher.requests[0]
 
 
 @pytest.mark.parametrize(
@@ -139,9 +139,9 @@ def test_client_fetches_every_part_of_a_release_and_stops_at_204():
             status = self.statuses.pop(0)
             return Response(status, GOOD if status == 200 else b"", request.public_url, {})
 
-    transport = Script([200, 200])
+    transport = Script([200, 200, 200])
     parts = SourceClient(census, transport, "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
-    assert [name for name, _, _ in parts] == ["HS2", "HS6"]
+    assert [name for name, _, _ in parts] == ["HS2", "HS4", "HS6"]
     assert all("/exports/hs" in r.url for r in transport.sent)
     with pytest.raises(errors.NotYetPublished):
-        SourceClient(census, Script([200, 204]), "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
+        SourceClient(census, Script([200, 204, 200]), "https://x/intltrade").fetch_release(census.EXPORTS, MAY)

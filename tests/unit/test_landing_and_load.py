@@ -109,9 +109,24 @@ def test_a_corrupted_landed_file_is_rejected(settings):
         assert con.execute("SELECT count(*) FROM raw.census_imports_hs").fetchall() == [(0,)]
 
 
-def test_not_yet_published_months_are_reported_not_failed(settings):
-    result = pipeline.fetch(settings, "census_exports_hs", ["2025-06", "2025-07", "2025-08"])
-    assert result == {"dataset": "census_exports_hs", "landed": 1, "not_published": ["2025-07", "2025-08"]}
+def test_not_yet_published_is_silent_before_the_calendar_day_and_late_after_it(settings, caplog):
+    # Census publishes month M around the 8th of M+2: on 2025-09-01, July is not due yet but June is.
+    result = pipeline.fetch(settings, "census_exports_hs", ["2025-06", "2025-07", "2025-08"], as_of="2025-09-01")
+    assert result == {"dataset": "census_exports_hs", "landed": 1, "not_published": ["2025-07", "2025-08"],
+                      "late": []}
+    late = pipeline.fetch(settings, "census_exports_hs", ["2025-07"], as_of="2025-09-20")
+    assert late["late"] == ["2025-07"]
+    assert "late release: census_exports_hs 2025-07 was due by 2025-09-08" in caplog.text
+
+
+def test_release_calendars_are_configuration(tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, TRADEWATCH_BLS_RELEASE_DAY="20")
+    assert str(pipeline.expected_release(settings, "bls_series", "2025-05")) == "2025-06-20"
+    # GACC's January release holds February too: it is due a month later than a single month would be
+    assert str(pipeline.expected_release(settings, "gacc_trade_by_country", "2025-01")) == "2025-03-12"
+    assert str(pipeline.expected_release(settings, "gacc_trade_by_country", "2025-05")) == "2025-06-12"
 
 
 def test_plan_fills_gaps_and_always_refetches_the_reference_month(settings):

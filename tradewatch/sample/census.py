@@ -166,40 +166,65 @@ def _duty_fields(gen: int, rate: float) -> tuple[int, int, int]:
     return con, dut, cal
 
 
+#: Other followed partners: (name, share of the rest of the world's imports, of exports, multiplier on imports
+#: from April 2025, when trade from China was diverted through Vietnam and Mexico).
+OTHER_PARTNERS = {"5820": ("HONG KONG", 0.002, 0.013, 1.0), "5520": ("VIETNAM", 0.045, 0.006, 1.45),
+                  "2010": ("MEXICO", 0.16, 0.16, 1.1)}
+
+
+def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple[str, str, str, float, dict]]:
+    """(code, description, unit, unit price, values by Census country code) of one chapter at one HS level."""
+    cn, rest = figures.cn[chapter], figures.rest[chapter]
+    partners = {}
+    for code, (_, import_share, export_share, diversion) in OTHER_PARTNERS.items():
+        share = import_share * (diversion if month >= date(2025, 4, 1) else 1.0) if figures.flow == "imports" \
+            else export_share
+        partners[code] = int(rest * share)
+    if level == "HS2":
+        return [(chapter, f"CHAPTER {chapter} (SYNTHETIC)", "X", 0.0, {src.CHINA: cn, "-": cn + rest, **partners})]
+    lines = _lines(chapter)
+    line_shares = [line[4] for line in lines]
+    split = {src.CHINA: _allocate(cn, figures.line_weights(chapter)), "rest": _allocate(rest, line_shares),
+             **{code: _allocate(value, line_shares) for code, value in partners.items()}}
+    cells = []
+    for i, (code, desc, unit, price, _) in enumerate(lines):
+        values = {country: parts[i] for country, parts in split.items() if country != "rest"}
+        values["-"] = split[src.CHINA][i] + split["rest"][i]
+        cells.append((code, desc, unit, price, values))
+    if level == "HS4":  # headings add up their lines; quantities of mixed units are not summed
+        headings: dict[str, dict] = {}
+        for code, _, _, _, values in cells:
+            heading = headings.setdefault(code[:4], {})
+            for country, value in values.items():
+                heading[country] = heading.get(country, 0) + value
+        return [(code, f"HEADING {code} (SYNTHETIC)", "X", 0.0, values) for code, values in headings.items()]
+    return cells
+
+
 def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date) -> list[list[str]]:
     period = format_month(month)
     cn_rate = _step(CN_DUTY_STEPS, period)
     world_rate = _step(WORLD_DUTY_STEPS, period)
+    names = {src.CHINA: "CHINA", "-": "TOTAL FOR ALL COUNTRIES", **{c: v[0] for c, v in OTHER_PARTNERS.items()}}
     rows: list[list[str]] = []
-
-    def emit(cty: str, name: str, code: str, desc: str, gen: int, rate: float, qty: int, unit: str) -> None:
-        if ds is src.IMPORTS:
-            con, dut, cal = _duty_fields(gen, rate)
-            values = [gen, con, dut, cal, qty]
-        else:
-            values = [gen, qty]
-        rows.append([cty, name, code, desc, *map(str, values), unit, "DET", level, period])
-
     for chapter in CHAPTERS:
-        cn_value, rest_value = figures.cn[chapter], figures.rest[chapter]
         chapter_factor = 0.6 + (int(chapter) % 9) / 10  # duty varies by chapter
-        if level == "HS2":
-            desc = f"CHAPTER {chapter} (SYNTHETIC)"
-            emit("-", "TOTAL FOR ALL COUNTRIES", chapter, desc, cn_value + rest_value,
-                 (cn_value * cn_rate + rest_value * world_rate) / max(cn_value + rest_value, 1) * chapter_factor,
-                 0, "X")
-            emit(src.CHINA, "CHINA", chapter, desc, cn_value, cn_rate * chapter_factor, 0, "X")
-            continue
-        lines = _lines(chapter)
-        weights = figures.line_weights(chapter)
-        for (code, desc, unit, price, _), cn_line, rest_line in zip(
-            lines, _allocate(cn_value, weights), _allocate(rest_value, [line[4] for line in lines]), strict=True
-        ):
-            total_line = cn_line + rest_line
-            emit("-", "TOTAL FOR ALL COUNTRIES", code, desc, total_line,
-                 (cn_line * cn_rate + rest_line * world_rate) / max(total_line, 1) * chapter_factor,
-                 int(total_line / price), unit)
-            emit(src.CHINA, "CHINA", code, desc, cn_line, cn_rate * chapter_factor, int(cn_line / price), unit)
+        for code, desc, unit, price, values in _cells(figures, chapter, level, month):
+            cn = values[src.CHINA]
+            for country in ("-", src.CHINA, *OTHER_PARTNERS):
+                value = values[country]
+                if country == "-":
+                    rate = (cn * cn_rate + (value - cn) * world_rate) / max(value, 1) * chapter_factor
+                else:
+                    rate = (cn_rate if country == src.CHINA else world_rate) * chapter_factor
+                qty = int(value / price) if price else 0
+                if ds is src.IMPORTS:
+                    con, dut, cal = _duty_fields(value, rate)
+                    cells = [value, con, dut, cal, qty]
+                else:
+                    cells = [value, qty]
+                rows.append([country, names[country], code, desc, *map(str, cells), unit if price else "X",
+                             "DET", level, period])
     return rows
 
 

@@ -23,10 +23,11 @@ from tradewatch.sources.base import Publisher, check_complete_json, check_http_a
 
 SOURCE = "census"
 CHINA = "5700"
+HONG_KONG, VIETNAM, MEXICO = "5820", "5520", "2010"
 ALL_COUNTRIES = "-"
-#: Partners of this slice: China and the all-countries total row.
-PARTNERS: tuple[str, ...] = (CHINA, ALL_COUNTRIES)
-LEVELS: tuple[str, ...] = ("HS2", "HS6")
+#: Partners followed: China, the re-export and diversion routes (Hong Kong, Vietnam, Mexico), and the total row.
+PARTNERS: tuple[str, ...] = (CHINA, HONG_KONG, VIETNAM, MEXICO, ALL_COUNTRIES)
+LEVELS: tuple[str, ...] = ("HS2", "HS4", "HS6")
 
 #: Census variables holding whole numbers (dollars, kilograms, quantities); everything else is text.
 _NUMERIC_VAR = re.compile(r"^([A-Z]+_(VAL|WGT|DUT|CHA|CIF|QY1|QY2)_(MO|YR)|QTY_[12]_(MO|YR))$")
