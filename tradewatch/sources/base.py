@@ -70,9 +70,12 @@ def check_http_answer(response: Response, what: str, publisher: Publisher, *, ba
                               "before the release day; the next run will try again", url=url, status=status)
     if 300 <= status < 400 or response.header("X-DataWebAPI-KeyError") or status in (401, 403):
         target = response.header("Location") or ""
-        raise KeyRejected(f"{what}: {name} refused the key{f' (redirected to {target})' if target else ''}. "
-                          f"Set {key} to an activated key (get one at {publisher.key_signup})",
-                          url=url, status=status)
+        redirected = f" (redirected to {target})" if target else ""
+        if not publisher.key_param:  # a publisher without keys: access itself was refused
+            raise KeyRejected(f"{what}: {name} refused access{redirected}; it may block this network or client. "
+                              f"Try another network, or a mirror via {base_url_variable}", url=url, status=status)
+        raise KeyRejected(f"{what}: {name} refused the key{redirected}. Set {key} to an activated key (get one at "
+                          f"{publisher.key_signup})", url=url, status=status)
     if status == 412:
         raise GeoBlocked(f"{what}: {name} blocks requests from this network (412). Retrying will not help; run "
                          f"from another network or use a mirror via {base_url_variable}", url=url, status=status)
