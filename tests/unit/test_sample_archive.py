@@ -60,3 +60,15 @@ def test_consistency_and_the_spring_2025_shock(small_archive):
                     "WHERE cty_code = '5700'")
     change = con.execute("SELECT b.v / a.v - 1 FROM totals_2024 a, totals_2025 b").fetchall()[0][0]
     assert -0.45 < change < -0.25  # imports from China fall by about a third year on year
+
+
+def test_the_default_archive_covers_every_source_and_month(tmp_path):
+    """The archive `make demo` writes: every publisher, every month of the default range."""
+    from tradewatch.sample import DEFAULT_END, DEFAULT_START
+    from tradewatch.sources import PUBLISHERS
+
+    counts = write_sample_archive(tmp_path, DEFAULT_START, DEFAULT_END)
+    assert set(counts) == set(PUBLISHERS)
+    months = (DEFAULT_END.year - DEFAULT_START.year) * 12 + DEFAULT_END.month - DEFAULT_START.month + 1
+    assert counts["census"] == months * 2 * 3  # two flows, three HS levels
+    assert counts["gacc"] == 1 + months - (DEFAULT_END.year - DEFAULT_START.year + 1)  # index; Jan-Feb as one

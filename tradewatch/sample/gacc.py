@@ -74,7 +74,8 @@ def _pct(now: int, then: int | None) -> float | None:
 
 def render_table(month: date) -> bytes:
     figures, months = _period(month)
-    year_ago, _ = _period(date(month.year - 1, month.month, 1)) if month.year > 2016 else ({}, 0)
+    first_year = min(WORLD)  # no figures before the first anchored year: no year-on-year change then
+    year_ago, _ = _period(date(month.year - 1, month.month, 1)) if month.year > first_year else ({}, 0)
     ytd = {r: [0, 0] for r in figures}
     for m in month_range(date(month.year, 1, 1), month):
         if m.month == 2:
