@@ -171,12 +171,12 @@ def summary(settings: Settings) -> str:
         for dataset, status, n, first, last in con.execute(
             "SELECT dataset, status, count(*), min(period), max(period) FROM audit.releases "
             "GROUP BY ALL ORDER BY 1, 2").fetchall():
-            lines.append(f"  {dataset:<20} {status:<12} {n:>4} release(s)  {first:%Y-%m} .. {last:%Y-%m}")
+            lines.append(f"  {dataset:<22} {status:<12} {n:>4} release(s)  {first:%Y-%m} .. {last:%Y-%m}")
         lines.append("\n  quality gate (Great Expectations), by dataset:")
         for suite, runs, passed, failed in con.execute(
             "SELECT suite, count(*), count(*) FILTER (WHERE success), count(*) FILTER (WHERE NOT success) "
             "FROM audit.validations GROUP BY ALL ORDER BY 1").fetchall():
-            lines.append(f"  {suite:<20} {runs:>4} validation(s): {passed} passed, {failed} failed")
+            lines.append(f"  {suite:<22} {runs:>4} validation(s): {passed} passed, {failed} failed")
         lines.append(f"  Data Docs: {quality.docs_dir(settings) / 'index.html'}")
         if _has_table(con, "marts", "trade_balance_monthly"):
             synthetic = con.execute("SELECT bool_or(is_synthetic) FROM marts.trade_balance_monthly").fetchall()[0][0]
@@ -191,15 +191,23 @@ def summary(settings: Settings) -> str:
                 yoy_text = f"{yoy:>9.1f}" if yoy is not None else f"{'n/a':>9}"
                 r12_text = f"{r12:>8.1f}" if r12 is not None else f"{'n/a':>8}"
                 lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f} {bal:>8.2f} {yoy_text} {r12_text}")
+            lines.append("\n  China-reported (GACC), partner US, May of each year — exports, imports (US$ bn), YoY %:")
+            for period, exp, imp, exp_yoy, imp_yoy in con.execute(
+                "SELECT period_month, exports_usd / 1e9, imports_usd / 1e9, exports_yoy_pct, "
+                "imports_yoy_pct FROM marts.trade_balance_monthly WHERE reporter_iso3 = 'CHN' "
+                "AND partner_iso3 = 'USA' AND month(period_month) = 5 ORDER BY period_month DESC LIMIT 3"
+            ).fetchall():
+                yoys = " ".join(f"{v:+7.1f}" if v is not None else f"{'n/a':>7}" for v in (exp_yoy, imp_yoy))
+                lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f}  {yoys}")
         if _has_table(con, "marts", "prices_monthly"):
             lines.append("\n  marts.prices_monthly, latest month of each series (index level, YoY %):")
-            for code, period, value, yoy, prelim in con.execute(
-                "SELECT series_code, period_month, index_value, yoy_pct, is_preliminary FROM marts.prices_monthly "
-                "QUALIFY row_number() OVER (PARTITION BY country_iso3, series_code ORDER BY period_month DESC) = 1 "
-                "ORDER BY series_code").fetchall():
+            for country, code, period, value, yoy, prelim in con.execute(
+                "SELECT country_iso3, series_code, period_month, index_value, yoy_pct, is_preliminary "
+                "FROM marts.prices_monthly QUALIFY row_number() OVER (PARTITION BY country_iso3, series_code "
+                "ORDER BY period_month DESC) = 1 ORDER BY country_iso3 DESC, series_code").fetchall():
                 yoy_text = f"{yoy:+.1f}%" if yoy is not None else "n/a"
                 note = "  (preliminary)" if prelim else ""
-                lines.append(f"  {code:<24} {period:%Y-%m} {value:>9.3f} {yoy_text:>7}{note}")
+                lines.append(f"  {country} {code:<24} {period:%Y-%m} {value:>9.3f} {yoy_text:>7}{note}")
     return "\n".join(lines)
 
 

@@ -37,7 +37,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 def run_dbt(settings: Settings, *args: str) -> str:
     """Run a dbt command against the warehouse; raise with dbt's own output when it fails."""
     command = [dbt_executable(), "--no-use-colors", *args, "--project-dir", str(DBT_PROJECT_DIR)]
-    log.info("running %s", " ".join(command[1:]))
+    log.debug("running %s", " ".join(command[1:]))
     proc = subprocess.run(command, env=dbt_env(settings), capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
     output = proc.stdout + proc.stderr
     for line in output.splitlines():
