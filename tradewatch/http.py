@@ -192,12 +192,18 @@ class ReleaseArchive:
         return self._index
 
     def put(self, request: Request, relpath: str, body: bytes, *, status: int = 200,
-            content_type: str = "application/json;charset=utf-8", synthetic: bool = False) -> None:
+            content_type: str = "application/json;charset=utf-8", synthetic: bool = False,
+            as_of: str | None = None) -> None:
+        """File an answer. With `as_of` (YYYY-MM), it is one snapshot of a request whose answer changes over
+        time (BLS gives the same request a newer answer each month): replay picks the snapshot in force."""
         target = self.root / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-        self.index[request.archive_key] = {"path": relpath, "status": status, "content_type": content_type,
-                                           "synthetic": synthetic}
+        entry = {"path": relpath, "status": status, "content_type": content_type, "synthetic": synthetic}
+        if as_of is None:
+            self.index[request.archive_key] = entry
+        else:
+            self.index.setdefault(request.archive_key, {"snapshots": {}})["snapshots"][as_of] = entry
 
     def save(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -205,8 +211,12 @@ class ReleaseArchive:
         tmp.write_text(json.dumps(self.index, indent=0, sort_keys=True))
         tmp.replace(self.root / self.INDEX)
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request, as_of: str | None = None) -> Response:
+        """The answer filed for the request (as it stood at `as_of`, for snapshots); 204 if there is none."""
         entry = self.index.get(request.archive_key)
+        if entry is not None and "snapshots" in entry:
+            dates = sorted(d for d in entry["snapshots"] if as_of is None or d <= as_of)
+            entry = entry["snapshots"][dates[-1]] if dates else None
         if entry is None:
             return Response(204, b"", request.public_url, {})
         body = (self.root / entry["path"]).read_bytes()
@@ -217,7 +227,10 @@ class ReleaseArchive:
 
 
 class ReplayTransport:
-    """Answers requests from a `ReleaseArchive` instead of the network."""
+    """Answers requests from a `ReleaseArchive` instead of the network, as the publisher answered when the
+    release being fetched came out (`as_of`, set by the client)."""
+
+    as_of: str | None = None
 
     def __init__(self, archive_dir: Path) -> None:
         if not (Path(archive_dir) / ReleaseArchive.INDEX).exists():
@@ -228,4 +241,4 @@ class ReplayTransport:
         self.archive = ReleaseArchive(archive_dir)
 
     def send(self, request: Request) -> Response:
-        return self.archive.get(request)
+        return self.archive.get(request, self.as_of)

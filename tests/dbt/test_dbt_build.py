@@ -151,3 +151,114 @@ def test_china_reported_may_2025_matches_the_published_gacc_figures(built):
                                "AND month(period_month) = 2").fetchall()[0][0]
     assert exports_yoy == pytest.approx(-34.5, abs=0.1) and imports_yoy == pytest.approx(-18.1, abs=0.1)
     assert months == 1 and february == 0  # January-February is one period, never February
+
+
+# ---- every mart against figures recomputed in Python from the archive files (not the dbt SQL) ----------------
+
+
+def census_rows(archive: Path, folder: str, month: str, level: str) -> list[dict]:
+    rows = json.loads((archive / f"census/{folder}/{month}_{level}.json").read_text())
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def gacc_us(archive: Path, month: str) -> tuple[int, int]:
+    from tradewatch.sources import gacc
+
+    _, _, rows = gacc.parse_country_table((archive / f"gacc/country/{month}.html").read_text(),
+                                          date.fromisoformat(month + "-01"), "test")
+    us = next(r for r in rows if r["region"] == "United States")
+    return us["exports_month"] * 1000, us["imports_month"] * 1000
+
+
+def one(settings, sql):
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        rows = con.execute(sql).fetchall()
+    assert len(rows) == 1, (sql, rows)
+    return rows[0]
+
+
+def china_total(archive, folder, value, month, level="HS2"):
+    return sum(int(r[value]) for r in census_rows(archive, folder, month, level) if r["CTY_CODE"] == "5700")
+
+
+def test_mirror_gap_recomputed(built):
+    settings, archive = built
+    cn_exports, cn_imports = gacc_us(archive, "2025-05")
+    us_imports = china_total(archive, "imports_hs", "GEN_VAL_MO", "2025-05")
+    us_exports = china_total(archive, "exports_hs", "ALL_VAL_MO", "2025-05")
+    assert one(settings, "SELECT exporter_reported_usd, importer_reported_usd FROM marts.mirror_gap_monthly "
+                         "WHERE direction = 'CN->US' AND period_month = '2025-05-01'") == (cn_exports, us_imports)
+    assert one(settings, "SELECT exporter_reported_usd, importer_reported_usd FROM marts.mirror_gap_monthly "
+                         "WHERE direction = 'US->CN' AND period_month = '2025-05-01'") == (us_exports, cn_imports)
+    jan_feb = sum(china_total(archive, "imports_hs", "GEN_VAL_MO", m) for m in ("2025-01", "2025-02"))
+    assert one(settings, "SELECT importer_reported_usd, months_in_period FROM marts.mirror_gap_monthly "
+                         "WHERE direction = 'CN->US' AND period_month = '2025-01-01'") == (jan_feb, 2)
+
+
+def test_effective_tariff_is_a_ratio_of_sums(built):
+    settings, archive = built
+    rows = [r for r in census_rows(archive, "imports_hs", "2025-05", "HS2") if r["CTY_CODE"] == "5700"]
+    expected = 100 * sum(int(r["CAL_DUT_MO"]) for r in rows) / sum(int(r["CON_VAL_MO"]) for r in rows)
+    chapter = next(r for r in rows if r["I_COMMODITY"] == "85")
+    (total,) = one(settings, "SELECT effective_rate_pct FROM marts.tariff_rates_monthly WHERE imposing_side = 'US' "
+                             "AND hs_level = 'TOTAL' AND period_month = '2025-05-01'")
+    (ch85,) = one(settings, "SELECT effective_rate_pct FROM marts.tariff_rates_monthly WHERE imposing_side = 'US' "
+                            "AND hs_code = '85' AND period_month = '2025-05-01'")
+    assert total == pytest.approx(expected, abs=1e-3)
+    assert ch85 == pytest.approx(100 * int(chapter["CAL_DUT_MO"]) / int(chapter["CON_VAL_MO"]), abs=1e-3)
+
+
+def test_statutory_tariff_recomputed_from_the_events_seed(built):
+    import csv
+
+    settings, archive = built
+    seed = list(csv.DictReader(open(Path(__file__).resolve().parents[2] / "dbt_project/seeds/tariff_measures.csv")))
+    mid_may = "2025-05-15"
+    weights_year = [f"2024-{m:02d}" for m in range(1, 13)]
+    total = sum(china_total(archive, "imports_hs", "GEN_VAL_MO", m) for m in weights_year)
+    hs6 = [r for m in weights_year for r in census_rows(archive, "imports_hs", m, "HS6") if r["CTY_CODE"] == "5700"]
+    hs2 = [r for m in weights_year for r in census_rows(archive, "imports_hs", m, "HS2") if r["CTY_CODE"] == "5700"]
+    expected = 0.0
+    for row in seed:
+        if (row["side"] != "US" or row["is_alternative"] == "true" or not row["rate_after"]
+                or row["instrument"] in ("truce", "court", "de_minimis")
+                or not ("CHN" in row["partner_scope"] or row["partner_scope"] in ("all", "all origins"))
+                or not row["date_effective"] <= mid_may <= (row["date_end"] or "9999-12-31")):
+            continue
+        scope = [c for c in row["hs_scope"].split(";") if c]
+        if scope == ["all"]:
+            share = 1.0
+        elif scope:
+            covered = sum(int(r["GEN_VAL_MO"]) for r in hs2 if r["I_COMMODITY"] in scope)
+            covered += sum(int(r["GEN_VAL_MO"]) for r in hs6 if any(len(c) > 2 and r["I_COMMODITY"].startswith(c)
+                                                                    for c in scope))
+            share = covered / total
+        else:
+            share = min(1.0, float(row["coverage_value_usd_bn"]) * 1e9 / total)
+        expected += float(row["rate_after"]) * share
+    (statutory,) = one(settings, "SELECT statutory_additional_rate_pct FROM marts.tariff_rates_monthly "
+                                 "WHERE imposing_side = 'US' AND hs_level = 'TOTAL' AND period_month = '2025-05-01'")
+    assert statutory == pytest.approx(expected, abs=1e-3)
+    assert 30 < statutory < 80  # fentanyl 20 + reciprocal 10 + Section 301 and 232 layers
+
+
+def test_baskets_and_hs4_lines_recomputed(built):
+    settings, archive = built
+    hs6 = [r for r in census_rows(archive, "imports_hs", "2025-05", "HS6") if r["CTY_CODE"] == "5700"]
+    chips = sum(int(r["GEN_VAL_MO"]) for r in hs6 if r["I_COMMODITY"][:4] in ("8541", "8542"))
+    assert one(settings, "SELECT value_usd FROM marts.commodity_trade_monthly WHERE basket = 'semiconductors' AND "
+                         "reporter_iso3 = 'USA' AND flow = 'import' AND period_month = '2025-05-01'") == (chips,)
+    magnets = sum(int(r["GEN_VAL_MO"]) for r in hs6 if r["I_COMMODITY"].startswith("8505"))
+    assert one(settings, "SELECT value_usd FROM marts.trade_monthly WHERE reporter_iso3 = 'USA' AND partner_iso3 = "
+                         "'CHN' AND flow = 'import' AND hs_level = 'HS4' AND hs_code = '8505' "
+                         "AND period_month = '2025-05-01'") == (magnets,)
+
+
+def test_first_published_values_come_from_the_first_release(built):
+    settings, archive = built
+    first = json.loads((archive / "bls/series/2025-02_series.json").read_text())
+    data = next(s["data"] for s in first["Results"]["series"] if s["seriesID"] == "WPUFD4")
+    published = float(next(d["value"] for d in data if (d["year"], d["period"]) == ("2025", "M02")))
+    assert one(settings, "SELECT value, first_published_value FROM marts.release_revisions WHERE source = 'bls' "
+                         "AND series = 'WPUFD4' AND period_month = '2025-02-01' AND vintage = 1") == (
+        published, published)

@@ -72,3 +72,23 @@ def test_the_default_archive_covers_every_source_and_month(tmp_path):
     months = (DEFAULT_END.year - DEFAULT_START.year) * 12 + DEFAULT_END.month - DEFAULT_START.month + 1
     assert counts["census"] == months * 2 * 3  # two flows, three HS levels
     assert counts["gacc"] == 1 + months - (DEFAULT_END.year - DEFAULT_START.year + 1)  # index; Jan-Feb as one
+
+
+def test_replay_answers_as_of_the_release_being_fetched(small_archive):
+    """BLS answers the same request anew each month: replay gives the answer in force at each release."""
+    import json
+
+    from tradewatch.sources import bls
+    from tradewatch.sources.base import SourceClient
+
+    client = SourceClient(bls, ReplayTransport(small_archive), "https://api.bls.gov/publicAPI/v2")
+
+    def march_import_prices(release: date) -> dict:
+        [(_, _, response)] = client.fetch_release(bls.SERIES_DATASET, release)
+        data = next(s["data"] for s in json.loads(response.body)["Results"]["series"]
+                    if s["seriesID"] == "EIUCOCHNTOT")  # preliminary for three months
+        return next(d for d in data if (d["year"], d["period"]) == ("2025", "M03"))
+
+    first, later = march_import_prices(date(2025, 3, 1)), march_import_prices(date(2025, 6, 1))
+    assert first["footnotes"] == [{"code": "P", "text": "Preliminary."}] and later["footnotes"] == [{}]
+    assert first["value"] != later["value"]  # the revision shows up in the later release

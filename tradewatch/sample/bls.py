@@ -79,7 +79,9 @@ def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | No
     written = 0
     for month in month_range(start, end):
         for part, request in src.release_requests(base, src.SERIES_DATASET, month):
-            archive.put(request, f"bls/series/{format_month(month)}_{part}.json", render(month), synthetic=True)
+            # the same request (same years) is answered anew every month: one snapshot per release
+            archive.put(request, f"bls/series/{format_month(month)}_{part}.json", render(month), synthetic=True,
+                        as_of=format_month(month))
             written += 1
     return written
 

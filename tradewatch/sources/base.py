@@ -118,6 +118,8 @@ class SourceClient:
     def fetch_release(self, ds: DatasetSpec, period: date) -> list[tuple[str, Request, Response]]:
         """Every part of one release, checked. Raises NotYetPublished if any part is not out yet."""
         what = f"{ds.name} {format_month(period)}"
+        if hasattr(self.transport, "as_of"):  # a replay answers as the publisher did when this release came out
+            self.transport.as_of = format_month(period)
         if hasattr(self.publisher, "fetch_parts"):  # publishers whose pages must be found by navigation
             return self.publisher.fetch_parts(self.transport, self.base_url, ds, period, what)
         parts = []
