@@ -262,3 +262,18 @@ def test_first_published_values_come_from_the_first_release(built):
     assert one(settings, "SELECT value, first_published_value FROM marts.release_revisions WHERE source = 'bls' "
                          "AND series = 'WPUFD4' AND period_month = '2025-02-01' AND vintage = 1") == (
         published, published)
+
+
+def test_dbt_docs_generate_works_and_documents_every_mart(built):
+    from tradewatch import transform
+
+    settings, _ = built
+    transform.run_dbt(settings, "docs", "generate")
+    manifest = json.loads((settings.data_dir / "dbt" / "target" / "manifest.json").read_text())
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
+    assert len(marts) == 8
+    for node in marts:
+        assert node["description"], node["name"]
+        assert node["config"]["contract"]["enforced"], node["name"]
+    assert {e["name"] for e in manifest["exposures"].values()} == {"bi_serving", "monthly_report"}
+    assert (settings.data_dir / "dbt" / "target" / "index.html").exists()
