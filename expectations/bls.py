@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from expectations.common import raw_columns, relative_bounds
 from tradewatch.sources import bls
-from tradewatch.warehouse import LINEAGE_COLUMNS
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -22,7 +22,7 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations.expectations as gxe
 
     ds = bls.DATASETS[dataset]
-    columns = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    columns = raw_columns(ds)
     return gx.ExpectationSuite(name=dataset, expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "series_id", "value")),
@@ -46,5 +46,5 @@ def parameters(period: str, previous: dict | None) -> dict:
                     "max_mean": MAX_INDEX}
     if previous and previous["row_count"]:
         mean = previous["headline_total"] / previous["row_count"]
-        params.update(min_mean=mean * MEAN_VALUE_RATIO[0], max_mean=mean * MEAN_VALUE_RATIO[1])
+        params["min_mean"], params["max_mean"] = relative_bounds(mean, MEAN_VALUE_RATIO)
     return params

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from expectations.common import raw_columns, relative_bounds
 from tradewatch.sources import census
-from tradewatch.warehouse import LINEAGE_COLUMNS
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -25,7 +25,7 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations.expectations as gxe
 
     ds = census.dataset(dataset)
-    columns = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    columns = raw_columns(ds)
     keys = ["period", "cty_code", "commodity", "comm_lvl"]
     expectations = [
         gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
@@ -58,10 +58,7 @@ def parameters(period: str, previous: dict | None) -> dict:
     params: dict = {"periods": [f"{period}-01"], "min_rows": 1, "max_rows": 10_000_000,
                     "min_total": 1, "max_total": 10**15}
     if previous:
-        params.update(
-            min_rows=int(previous["row_count"] * ROW_COUNT_RATIO[0]),
-            max_rows=int(previous["row_count"] * ROW_COUNT_RATIO[1]) + 1,
-            min_total=int(previous["headline_total"] * TOTAL_VALUE_RATIO[0]),
-            max_total=int(previous["headline_total"] * TOTAL_VALUE_RATIO[1]) + 1,
-        )
+        params["min_rows"], params["max_rows"] = relative_bounds(previous["row_count"], ROW_COUNT_RATIO, whole=True)
+        params["min_total"], params["max_total"] = relative_bounds(previous["headline_total"], TOTAL_VALUE_RATIO,
+                                                                   whole=True)
     return params

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from expectations.common import raw_columns, relative_bounds
 from tradewatch.sources import comtrade
-from tradewatch.warehouse import LINEAGE_COLUMNS
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -20,7 +20,7 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations.expectations as gxe
 
     ds = comtrade.DATASETS[dataset]
-    columns = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    columns = raw_columns(ds)
     return gx.ExpectationSuite(name=dataset, expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "partner_code",
@@ -45,8 +45,6 @@ def parameters(period: str, previous: dict | None) -> dict:
     params: dict = {"periods": [f"{period}-01"], "min_rows": 2 * len(comtrade.PARTNERS), "max_rows": 100_000,
                     "min_total": 1, "max_total": 10**16}
     if previous:
-        params.update(min_rows=int(previous["row_count"] * ROW_COUNT_RATIO[0]),
-                      max_rows=int(previous["row_count"] * ROW_COUNT_RATIO[1]) + 1,
-                      min_total=previous["headline_total"] * TOTAL_VALUE_RATIO[0],
-                      max_total=previous["headline_total"] * TOTAL_VALUE_RATIO[1])
+        params["min_rows"], params["max_rows"] = relative_bounds(previous["row_count"], ROW_COUNT_RATIO, whole=True)
+        params["min_total"], params["max_total"] = relative_bounds(previous["headline_total"], TOTAL_VALUE_RATIO)
     return params

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from expectations.common import raw_columns, relative_bounds
 from tradewatch.sources import gacc
-from tradewatch.warehouse import LINEAGE_COLUMNS
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -22,7 +22,7 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations.expectations as gxe
 
     ds = gacc.DATASETS[dataset]
-    columns = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    columns = raw_columns(ds)
     return gx.ExpectationSuite(name=dataset, expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "months_in_period",
@@ -60,10 +60,6 @@ def parameters(period: str, previous: dict | None) -> dict:
               "min_rows": len(REQUIRED_PARTNERS), "max_rows": 500, "min_exports_sum": 0, "max_exports_sum": 10**15}
     if previous:
         per_month = previous["headline_total"] / _months(previous["period"].strftime("%Y-%m"))
-        params.update(
-            min_rows=int(previous["row_count"] * ROW_COUNT_RATIO[0]),
-            max_rows=int(previous["row_count"] * ROW_COUNT_RATIO[1]) + 1,
-            min_exports_sum=per_month * months * EXPORTS_RATIO[0],
-            max_exports_sum=per_month * months * EXPORTS_RATIO[1],
-        )
+        params["min_rows"], params["max_rows"] = relative_bounds(previous["row_count"], ROW_COUNT_RATIO, whole=True)
+        params["min_exports_sum"], params["max_exports_sum"] = relative_bounds(per_month * months, EXPORTS_RATIO)
     return params

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from expectations.common import raw_columns
 from tradewatch.sources import nbs
-from tradewatch.warehouse import LINEAGE_COLUMNS
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -20,7 +20,7 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations.expectations as gxe
 
     ds = nbs.DATASETS[dataset]
-    columns = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    columns = raw_columns(ds)
     return gx.ExpectationSuite(name=dataset, expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "series_code",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from expectations.common import raw_columns, relative_bounds
 from tradewatch.sources import usitc
-from tradewatch.warehouse import LINEAGE_COLUMNS
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -21,7 +21,7 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations.expectations as gxe
 
     ds = usitc.DATASETS[dataset]
-    columns = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    columns = raw_columns(ds)
     return gx.ExpectationSuite(name=dataset, expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "hts_revision",
@@ -42,6 +42,5 @@ def parameters(period: str, previous: dict | None) -> dict:
     params: dict = {"periods": [f"{period}-01"], "min_rows": 10, "max_rows": 200_000,
                     "required_lines": ["1201", "2805", "8418", "8505", "8703", "8802", "8901", "9903.88.03"]}
     if previous:
-        params.update(min_rows=int(previous["row_count"] * ROW_COUNT_RATIO[0]),
-                      max_rows=int(previous["row_count"] * ROW_COUNT_RATIO[1]) + 1)
+        params["min_rows"], params["max_rows"] = relative_bounds(previous["row_count"], ROW_COUNT_RATIO, whole=True)
     return params

@@ -14,6 +14,7 @@ A publisher module (tradewatch.sources.<name>) exposes:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from types import ModuleType
@@ -94,6 +95,15 @@ def check_http_answer(response: Response, what: str, publisher: Publisher, *, ba
         raise BrokenResponse(f"{what}: an HTML page came back where JSON was expected (an error or firewall "
                              "page); nothing was loaded", url=url, status=status)
     return text
+
+
+def json_document(response: Response, what: str):
+    """The decoded JSON body, or a BrokenResponse naming the release and the URL."""
+    try:
+        return json.loads(response.body)
+    except ValueError as exc:
+        raise BrokenResponse(f"{what}: the body is not valid JSON ({exc})", url=response.url,
+                             status=response.status) from None
 
 
 def check_complete_json(response: Response, what: str, opening: str, closing: bytes) -> None:

@@ -27,7 +27,7 @@ from tradewatch.errors import (
     RequestRejected,
 )
 from tradewatch.http import Request, Response
-from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer
+from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer, json_document
 
 SOURCE = "bls"
 
@@ -117,11 +117,7 @@ def check_response(response: Response, what: str, period: date | None = None) ->
     """Raise the error that says what this answer means, or return if it carries the reference month."""
     check_http_answer(response, what, PUBLISHER, base_url_variable="TRADEWATCH_BLS_BASE_URL")
     check_complete_json(response, what, "{", b"}")
-    try:
-        document = json.loads(response.body)
-    except ValueError as exc:
-        raise BrokenResponse(f"{what}: the body is not valid JSON ({exc})", url=response.url,
-                             status=response.status) from None
+    document = json_document(response, what)
     _check_status(document, response, what)
     if period is None:
         return

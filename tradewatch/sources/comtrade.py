@@ -10,7 +10,6 @@ rows multiply. Values are JSON numbers in US dollars; `primaryValue` is CIF for 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,7 @@ import duckdb
 from tradewatch.errors import BrokenResponse, NotYetPublished, ReleaseFormatError, RequestRejected
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month
-from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer
+from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer, json_document
 
 SOURCE = "comtrade"
 CHINA = 156
@@ -89,11 +88,7 @@ def revision_months(reference: date) -> set[str]:
 def check_response(response: Response, what: str, period: date | None = None) -> None:
     check_http_answer(response, what, PUBLISHER, base_url_variable="TRADEWATCH_COMTRADE_BASE_URL")
     check_complete_json(response, what, "{", b"}")
-    try:
-        document = json.loads(response.body)
-    except ValueError as exc:
-        raise BrokenResponse(f"{what}: the body is not valid JSON ({exc})", url=response.url,
-                             status=response.status) from None
+    document = json_document(response, what)
     error = document.get("error") or (document.get("errorObject") or {}).get("errorMessage")
     if error:
         raise RequestRejected(f"{what}: Comtrade answered with an error: {str(error)[:300]}", url=response.url,

@@ -19,7 +19,7 @@ import duckdb
 from tradewatch.errors import BrokenResponse, NotYetPublished, ReleaseFormatError
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month
-from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer
+from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer, json_document
 
 SOURCE = "nbs"
 MONTHLY_ROOT = "fc982599aa684be7969d7b90b1bd0e84"
@@ -96,11 +96,7 @@ def revision_months(reference: date) -> set[str]:
 
 
 def _document(response: Response, what: str) -> dict:
-    try:
-        document = json.loads(response.body)
-    except ValueError as exc:
-        raise BrokenResponse(f"{what}: the body is not valid JSON ({exc})", url=response.url,
-                             status=response.status) from None
+    document = json_document(response, what)
     if document.get("success") is not True or not isinstance(document.get("data"), list):
         raise BrokenResponse(f"{what}: NBS did not answer success with data: {str(document)[:200]}",
                              url=response.url, status=response.status)

@@ -19,7 +19,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, ReleaseFormatError
 from tradewatch.http import Request, Response
-from tradewatch.sources.base import Publisher, check_http_answer
+from tradewatch.sources.base import Publisher, check_http_answer, json_document
 
 SOURCE = "usitc"
 #: The API serves only the revision in force: there is no history to backfill.
@@ -76,11 +76,7 @@ def check_response(response: Response, what: str, period: date | None = None) ->
     if not text.startswith("["):
         raise BrokenResponse(f"{what}: exportList did not return a JSON array: {text[:120]!r}", url=response.url,
                              status=response.status)
-    try:
-        lines = json.loads(response.body)
-    except ValueError as exc:
-        raise BrokenResponse(f"{what}: the JSON is truncated or broken ({exc})", url=response.url,
-                             status=response.status) from None
+    lines = json_document(response, what)
     if not lines:
         raise BrokenResponse(f"{what}: exportList returned no lines for a chapter that exists", url=response.url,
                              status=response.status)

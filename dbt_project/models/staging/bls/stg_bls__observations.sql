@@ -4,9 +4,7 @@ with
 
 releases as (
 
-    select release_id, period as release_period, vintage, synthetic
-    from {{ source('audit', 'releases') }}
-    where dataset = 'bls_series' and status in ('published', 'released')
+    {{ visible_releases('bls_series', latest_per_period=false) }}
 
 ),
 

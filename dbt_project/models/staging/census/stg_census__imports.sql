@@ -4,9 +4,7 @@ with
 
 releases as (
 
-    select * from {{ source('audit', 'releases') }}
-    where dataset = 'census_imports_hs' and status in ('published', 'released')
-    qualify row_number() over (partition by period order by vintage desc) = 1
+    {{ visible_releases('census_imports_hs') }}
 
 ),
 

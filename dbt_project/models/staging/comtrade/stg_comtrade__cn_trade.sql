@@ -4,9 +4,7 @@ with
 
 releases as (
 
-    select * from {{ source('audit', 'releases') }}
-    where dataset = 'comtrade_cn_monthly' and status in ('published', 'released')
-    qualify row_number() over (partition by period order by vintage desc) = 1
+    {{ visible_releases('comtrade_cn_monthly') }}
 
 ),
 

@@ -5,9 +5,7 @@ with
 
 releases as (
 
-    select * from {{ source('audit', 'releases') }}
-    where dataset = 'gacc_trade_by_country' and status in ('published', 'released')
-    qualify row_number() over (partition by period order by vintage desc) = 1
+    {{ visible_releases('gacc_trade_by_country') }}
 
 ),
 

@@ -5,9 +5,7 @@ with
 
 releases as (
 
-    select release_id, period as release_period, vintage, synthetic
-    from {{ source('audit', 'releases') }}
-    where dataset = 'nbs_price_indexes' and status in ('published', 'released')
+    {{ visible_releases('nbs_price_indexes', latest_per_period=false) }}
 
 ),
 
