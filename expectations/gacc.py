@@ -10,7 +10,7 @@ from tradewatch.sources import gacc
 if TYPE_CHECKING:
     import great_expectations as gx
 
-DATASET_NAMES = tuple(gacc.DATASETS)
+DATASET_NAMES = (gacc.COUNTRY_TABLE.name,)
 REQUIRED_PARTNERS = ["WLD", "USA", "HKG", "VNM", "MEX"]
 #: China's monthly exports (US$1,000): anything outside this is a unit or parsing error (suite parameters).
 TOTAL_EXPORTS_RANGE = (50_000_000, 1_500_000_000)
@@ -21,7 +21,7 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
-    ds = gacc.DATASETS[dataset]
+    ds = gacc.COUNTRY_TABLE
     columns = raw_columns(ds)
     return gx.ExpectationSuite(name=dataset, expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True),

@@ -31,7 +31,8 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
     assert query(settings, "SELECT dataset, count(*) FROM audit.releases WHERE status = 'published' "
                            "GROUP BY 1 ORDER BY 1") == [("bls_series", 18), ("census_exports_hs", 18),
                                                         ("census_imports_hs", 18), ("comtrade_cn_monthly", 18),
-                                                        ("gacc_trade_by_country", 16),  # Jan-Feb together
+                                                        ("gacc_preliminary", 16),  # Jan-Feb together
+                                                        ("gacc_trade_by_country", 16),
                                                         ("nbs_price_indexes", 18),
                                                         ("usitc_hts_lines", 1)]  # only the revision in force
     marts = query(settings, "SELECT * FROM marts.trade_balance_monthly ORDER BY ALL")

@@ -139,9 +139,11 @@ def test_client_fetches_every_part_of_a_release_and_stops_at_204():
             status = self.statuses.pop(0)
             return Response(status, GOOD if status == 200 else b"", request.public_url, {})
 
-    transport = Script([200, 200, 200])
+    transport = Script([200] * 10)
     parts = SourceClient(census, transport, "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
-    assert [name for name, _, _ in parts] == ["HS2", "HS4", "HS6"]
+    assert [name for name, _, _ in parts] == ["HS2", "HS4", "HS6", *(f"HS10_{c}" for c in census.HS10_CHAPTERS)]
     assert all("/exports/hs" in r.url for r in transport.sent)
+    hs10 = dict(transport.sent[3].params)  # HS10 comes chapter by chapter: one query for all is refused
+    assert hs10["COMM_LVL"] == "HS10" and hs10["E_COMMODITY"] == "12*"
     with pytest.raises(errors.NotYetPublished):
         SourceClient(census, Script([200, 204, 200]), "https://x/intltrade").fetch_release(census.EXPORTS, MAY)

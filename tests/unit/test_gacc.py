@@ -123,3 +123,19 @@ def test_live_http_against_a_local_server(fake_publisher, tmp_path):
     rows = con.execute(gacc.stage_part(con, path, gacc.COUNTRY_TABLE, "country_table", "t", date(2025, 5, 1))
                        + " WHERE partner_iso3 = 'USA'").fetchall()
     assert rows[0][5:8] == (28_800_000 + 10_800_000, rows[0][6], 28_800_000)
+
+
+def test_the_preliminary_release_parses_and_is_found_on_its_own_index():
+    months, unit, rows = gacc.parse_preliminary(sample.render_preliminary(date(2025, 5, 1)).decode(),
+                                                date(2025, 5, 1), "t")
+    by_item = {r["item"]: r for r in rows}
+    assert (months, unit) == (1, "USD 100 million")
+    assert by_item["exports"]["value_month"] == 3160.0 and by_item["balance"]["value_month"] == 1032.2
+    assert by_item["total"]["ytd_yoy_pct"] is None  # '-' is a blank
+    index = sample.render_preliminary_index(date(2024, 1, 1), date(2025, 6, 1)).decode()
+    assert gacc.find_month_page(index, date(2025, 5, 1), gacc.PRELIMINARY_TITLE) == sample._page_path(
+        date(2025, 5, 1), "PRELIM")
+    assert gacc.find_month_page(index, date(2025, 5, 1)) is None  # the country-table title is not on this index
+    broken = sample.render_preliminary(date(2025, 5, 1)).decode().replace("<td>Balance</td>", "<td>Net</td>")
+    with pytest.raises(errors.ReleaseFormatError, match="balance"):
+        gacc.parse_preliminary(broken, date(2025, 5, 1), "t")

@@ -173,10 +173,19 @@ BAD_USITC = {"missing-chapter-99": (lambda f, ds: f[~f["htsno"].str.startswith("
              "duplicate-line": (_duplicate, "expect_column_values_to_be_unique"),
              "no-revision": (lambda f, ds: f.assign(hts_revision=None), "expect_column_values_to_not_be_null"),
              "collapsed-row-count": (lambda f, ds: f.head(5), "expect_table_row_count_to_be_between")}
+BAD_GACC_PRELIMINARY = {
+    "missing-item": (_bls_without(("item", "balance")), "expect_column_distinct_values_to_equal_set"),
+    "unit-changed": (lambda f, ds: f.assign(unit="CNY 100 million"), "expect_column_values_to_be_in_set"),
+    "negative-exports": (lambda f, ds: f.assign(value_month=f["value_month"].where(f["item"] != "exports", -1.0)),
+                         "expect_column_values_to_be_between"),
+    "wrong-unit-magnitude": (lambda f, ds: f.assign(value_month=f["value_month"] * 100_000),
+                             "expect_column_max_to_be_between"),
+    "duplicate-item": (_duplicate, "expect_column_values_to_be_unique")}
 CASES = [(ds, case, BAD[case]) for ds in ("census_imports_hs", "census_exports_hs") for case in BAD] + [
     ("bls_series", case, BAD_BLS[case]) for case in BAD_BLS] + [
     ("nbs_price_indexes", case, BAD_NBS[case]) for case in BAD_NBS] + [
     ("gacc_trade_by_country", case, BAD_GACC[case]) for case in BAD_GACC] + [
+    ("gacc_preliminary", case, BAD_GACC_PRELIMINARY[case]) for case in BAD_GACC_PRELIMINARY] + [
     ("comtrade_cn_monthly", case, BAD_COMTRADE[case]) for case in BAD_COMTRADE] + [
     ("usitc_hts_lines", case, BAD_USITC[case]) for case in BAD_USITC]
 

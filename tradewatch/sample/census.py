@@ -191,6 +191,14 @@ def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple
         values = {country: parts[i] for country, parts in split.items() if country != "rest"}
         values["-"] = split[src.CHINA][i] + split["rest"][i]
         cells.append((code, desc, unit, price, values))
+    if level == "HS10":  # each HS6 line has two statistical suffixes, 60% and 40% of it
+        statistical = []
+        for code, desc, unit, price, values in cells:
+            first = {country: value * 6 // 10 for country, value in values.items()}
+            statistical.append((code + "0010", desc + ", STATISTICAL 10", unit, price, first))
+            statistical.append((code + "0090", desc + ", STATISTICAL 90", unit, price,
+                                {country: value - first[country] for country, value in values.items()}))
+        return statistical
     if level == "HS4":  # headings add up their lines; quantities of mixed units are not summed
         headings: dict[str, dict] = {}
         for code, _, _, _, values in cells:
@@ -201,13 +209,16 @@ def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple
     return cells
 
 
-def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date) -> list[list[str]]:
+def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date,
+          only_chapters: tuple[str, ...] = ()) -> list[list[str]]:
     period = format_month(month)
     cn_rate = _step(CN_DUTY_STEPS, period)
     world_rate = _step(WORLD_DUTY_STEPS, period)
     names = {src.CHINA: "CHINA", "-": "TOTAL FOR ALL COUNTRIES", **{c: v[0] for c, v in OTHER_PARTNERS.items()}}
     rows: list[list[str]] = []
     for chapter in CHAPTERS:
+        if level == "HS10" and chapter not in only_chapters:
+            continue
         chapter_factor = 0.6 + (int(chapter) % 9) / 10  # duty varies by chapter
         for code, desc, unit, price, values in _cells(figures, chapter, level, month):
             cn = values[src.CHINA]
@@ -224,13 +235,17 @@ def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date) -> li
                 else:
                     cells = [value, qty]
                 rows.append([country, names[country], code, desc, *map(str, cells), unit if price else "X",
-                             "DET", level, period])
+                             "DET", level, *([f"{chapter}*"] if level == "HS10" else []), period])
     return rows
 
 
-def render(ds: src.CensusDataset, rows: list[list[str]]) -> bytes:
-    """Serialize like the API: header in get= order, predicates not in get= appended, every cell a string."""
-    header = [*ds.get_vars, "COMM_LVL", "time"]
+def render(ds: src.CensusDataset, rows: list[list[str]], extra_predicates: tuple[str, ...] = ()) -> bytes:
+    """Serialize like the API: header in get= order, predicates not in get= appended, every cell a string.
+
+    A predicate that repeats a variable of get= (I_COMMODITY for a chapter loop) comes back as a second column of
+    the same name: the parser keeps the first.
+    """
+    header = [*ds.get_vars, "COMM_LVL", *extra_predicates, "time"]
     return ("[" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in [header, *rows]) + "]").encode()
 
 
@@ -242,9 +257,11 @@ def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | No
         for month in month_range(start, end):
             # One generator per dataset and month: a month's figures do not depend on the range asked for.
             figures = _Month(flow, month, random.Random(f"tradewatch-sample-{ds.name}-{format_month(month)}"))
-            for level, request in src.release_requests(base, ds, month):
-                body = render(ds, _rows(ds, figures, level, month))
-                archive.put(request, f"census/{ds.endpoint.replace('/', '_')}/{format_month(month)}_{level}.json",
+            for part, request in src.release_requests(base, ds, month):
+                level, _, chapter = part.partition("_")
+                body = render(ds, _rows(ds, figures, level, month, (chapter,) if chapter else ()),
+                              extra_predicates=(ds.commodity_var,) if chapter else ())
+                archive.put(request, f"census/{ds.endpoint.replace('/', '_')}/{format_month(month)}_{part}.json",
                             body, synthetic=True)
                 written += 1
     return written

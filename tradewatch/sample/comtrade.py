@@ -18,8 +18,8 @@ from tradewatch.settings import COMTRADE_PREVIEW_URL
 from tradewatch.sources import comtrade as src
 
 REGION_OF = {842: "United States", 0: "TOTAL", 704: "Viet Nam", 484: "Mexico", 344: "Hong Kong, China"}
-# China's exports to the US look like US imports from China, and the other way round.
-PROFILE = {(842, "X"): "cn_imports", (842, "M"): "cn_exports", (0, "X"): "world_imports", (0, "M"): "world_exports"}
+# China's exports to the US look like US imports from China, and the other way round; other partners like the world.
+PROFILE = {(842, "X"): "cn_imports", (842, "M"): "cn_exports"}
 BASKET_SHARE = {"280530": 0.05, "284690": 0.08, "850511": 0.01, "854231": 0.03, "854232": 0.01, "848620": 0.01,
                 "851713": 0.15, "870380": 0.04, "890190": 0.30, "841810": 0.02, "845011": 0.01, "120190": 0.6,
                 "880240": 0.5}
@@ -38,7 +38,8 @@ def _record(month: date, partner: int, flow: str, cmd: str, value: int) -> dict:
 
 
 def _chapters(month: date, partner: int, flow: str, total: int) -> dict[str, int]:
-    weights = [CHAPTER_WEIGHTS[PROFILE[(partner, flow)]].get(ch, SMALL_CHAPTER_WEIGHT) for ch in CHAPTERS]
+    profile = PROFILE.get((partner, flow), "world_imports" if flow == "X" else "world_exports")
+    weights = [CHAPTER_WEIGHTS[profile].get(ch, SMALL_CHAPTER_WEIGHT) for ch in CHAPTERS]
     return dict(zip(CHAPTERS, _allocate(total, weights), strict=True))
 
 
@@ -48,8 +49,8 @@ def render(month: date, part: str, partners: tuple[int, ...], commodities: str) 
     for partner in partners:
         exports, imports = figures[REGION_OF[partner]]
         for flow, total in (("X", exports * 1000), ("M", imports * 1000)):
-            chapters = _chapters(month, partner, flow, total) if partner in (842, 0) else {}
-            if part == "usa_baskets":
+            chapters = _chapters(month, partner, flow, total)
+            if part == "baskets":
                 records += [_record(month, partner, flow, code, int(chapters[code[:2]] * BASKET_SHARE[code]))
                             for code in src.BASKET_HS6]
                 continue

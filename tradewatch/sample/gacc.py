@@ -110,6 +110,53 @@ def render_table(month: date) -> bytes:
     return "\n".join(body).encode()
 
 
+def render_preliminary(month: date) -> bytes:
+    """The flash release: totals in US$ 100 million with month-on-month and year-on-year percentages."""
+    figures, months = _period(month)
+    first_year = min(WORLD)
+    year_ago = _period(date(month.year - 1, month.month, 1))[0]["TOTAL"] if month.year > first_year else None
+    previous = None if month.month == 1 or month.month == 3 else _period(add_months(month, -1))[0]["TOTAL"]
+    ytd = [0, 0]
+    for m in month_range(date(month.year, 1, 1), month):
+        if m.month != 2:
+            exports, imports = _period(m)[0]["TOTAL"]
+            ytd = [ytd[0] + exports, ytd[1] + imports]
+    exports, imports = figures["TOTAL"]
+
+    def unit(value: int) -> float:
+        return value / 100_000  # US$1,000 -> US$ 100 million
+
+    def row(label: str, now: int, cumulative: int, prev: int | None, then: int | None) -> str:
+        cells = [f"{unit(now):,.1f}", f"{unit(cumulative):,.1f}",
+                 f"{100 * (now / prev - 1):.1f}" if prev else "-", f"{100 * (now / then - 1):.1f}" if then else "-",
+                 "-"]
+        return "<tr><td>" + label + "</td>" + "".join(f"<td><span>{c}</span></td>" for c in cells) + "</tr>"
+
+    label = f"1-2.{month.year}" if months == 2 else f"{month.month}.{month.year}"
+    pick = {"total": lambda x: x[0] + x[1], "exports": lambda x: x[0], "imports": lambda x: x[1],
+            "balance": lambda x: x[0] - x[1]}
+    names = {"total": "Total Export &amp; Import", "exports": "Export", "imports": "Import", "balance": "Balance"}
+    rows = [row(names[k], f((exports, imports)), f(tuple(ytd)), f(previous) if previous else None,
+                f(year_ago) if year_ago else None) for k, f in pick.items()]
+    return ("<html><head><meta charset=\"utf-8\"></head><body>"
+            f"<h2>China's Total Export &amp; Import Values (Preliminary), {label} (in USD) — SYNTHETIC</h2>"
+            "<p>Unit: USD 100 million</p><table><tr><td>Item</td><td>Month</td><td>Cumulative</td><td>MoM %</td>"
+            "<td>YoY %</td><td>Cumulative YoY %</td></tr>" + "".join(rows) + "</table></body></html>").encode()
+
+
+def render_preliminary_index(start: date, end: date) -> bytes:
+    body = ["<html><head><meta charset=\"utf-8\"></head><body>"]
+    for year in range(end.year, start.year - 1, -1):
+        published = [m for m in month_range(date(year, 1, 1), date(year, 12, 1)) if start <= m <= end
+                     and m.month != 2 and not (m.month == 1 and add_months(m, 1) > end)]
+        if published:
+            links = "".join(f"<td><a href=\"{_page_path(m, 'PRELIM')}\">"
+                            f"{'Jan.-Feb.' if m.month == 1 else MONTHS[m.month - 1]}</a></td>" for m in published)
+            body.append(f"<h3>{year}</h3><table><tr><td>China's Total Export &amp; Import Values (Preliminary) "
+                        f"(in USD)</td>{links}</tr></table>")
+    return "\n".join(body + ["</body></html>"]).encode()
+
+
 def _page_path(month: date, currency: str = "USD") -> str:
     digest = hashlib.sha256(f"gacc-{month:%Y-%m}-{currency}".encode()).hexdigest()[:7]
     return f"/customs/302249/zfxxgk/2799825/302274/302277/{int(digest, 16)}/index.html"
@@ -139,11 +186,15 @@ def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | No
     html = "text/html;charset=utf-8"
     archive.put(Request(base + src.INDEX_PATH), "gacc/monthly.html", render_index(start, end), content_type=html,
                 synthetic=True)
-    written = 1
+    archive.put(Request(base + src.PRELIMINARY_PATH), "gacc/preliminary.html", render_preliminary_index(start, end),
+                content_type=html, synthetic=True)
+    written = 2
     for month in month_range(start, end):
         if month.month == 2 or (month.month == 1 and add_months(month, 1) > end):
             continue
         archive.put(Request(base + _page_path(month)), f"gacc/country/{month:%Y-%m}.html", render_table(month),
                     content_type=html, synthetic=True)
-        written += 1
+        archive.put(Request(base + _page_path(month, "PRELIM")), f"gacc/preliminary/{month:%Y-%m}.html",
+                    render_preliminary(month), content_type=html, synthetic=True)
+        written += 2
     return written

@@ -28,6 +28,9 @@ ALL_COUNTRIES = "-"
 #: Partners followed: China, the re-export and diversion routes (Hong Kong, Vietnam, Mexico), and the total row.
 PARTNERS: tuple[str, ...] = (CHINA, HONG_KONG, VIETNAM, MEXICO, ALL_COUNTRIES)
 LEVELS: tuple[str, ...] = ("HS2", "HS4", "HS6")
+#: Chapters fetched at HS10 (statistical lines), those of the commodity baskets: soybeans, rare earths, machinery and
+#: chip tools, electrical (magnets, chips, phones), vehicles, aircraft, ships.
+HS10_CHAPTERS: tuple[str, ...] = ("12", "28", "84", "85", "87", "88", "89")
 
 #: Census variables holding whole numbers (dollars, kilograms, quantities); everything else is text.
 _NUMERIC_VAR = re.compile(r"^([A-Z]+_(VAL|WGT|DUT|CHA|CIF|QY1|QY2)_(MO|YR)|QTY_[12]_(MO|YR))$")
@@ -104,17 +107,23 @@ def dataset(name: str) -> CensusDataset:
 
 
 def build_request(base_url: str, ds: CensusDataset, period: date, level: str,
-                  partners: Sequence[str] = PARTNERS) -> Request:
-    """The request for one dataset, month and HS level. Several partners are repeated parameters."""
+                  partners: Sequence[str] = PARTNERS, chapter: str | None = None) -> Request:
+    """The request for one dataset, month and HS level (and chapter, for HS10). Several partners are repeated
+    parameters; a chapter is a prefix wildcard on the commodity (`I_COMMODITY=85*`)."""
     params: list[tuple[str, str]] = [("get", ",".join(ds.get_vars)), ("COMM_LVL", level)]
+    if chapter is not None:
+        params.append((ds.commodity_var, f"{chapter}*"))
     params += [("CTY_CODE", p) for p in partners]
     params.append(("time", format_month(period)))
     return Request(f"{base_url}/{ds.endpoint}", tuple(params))
 
 
 def release_requests(base_url: str, ds: CensusDataset, period: date) -> list[tuple[str, Request]]:
-    """The parts of one release: one request per HS level."""
-    return [(level, build_request(base_url, ds, period, level)) for level in LEVELS]
+    """The parts of one release: one request per HS level, and HS10 chapter by chapter for the chapters the
+    commodity baskets touch (an all-chapter HS10 query is refused as too broad)."""
+    parts = [(level, build_request(base_url, ds, period, level)) for level in LEVELS]
+    parts += [(f"HS10_{ch}", build_request(base_url, ds, period, "HS10", chapter=ch)) for ch in HS10_CHAPTERS]
+    return parts
 
 
 def check_response(response: Response, what: str, period: date | None = None) -> None:

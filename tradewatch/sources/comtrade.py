@@ -2,8 +2,8 @@
 
 Comtrade republishes what national offices submit, weeks to months after them. With a key (COMTRADE_API_KEY,
 sent as the `Ocp-Apim-Subscription-Key` header) the data endpoint is used; without one, the public preview, which
-returns at most 500 records a call, so every request here is sized to stay below that: HS2 for the US and the
-world, TOTAL for every followed partner, and the basket HS6 codes with the US. A result with as many
+returns at most 500 records a call, so every request here is sized to stay below that: HS2 one partner at a time,
+then TOTAL and the basket HS6 codes for every followed partner together. A result with as many
 records as the cap is refused as possibly cut. `partner2Code=0`, `customsCode=C00` and `motCode=0` are pinned, or
 rows multiply. Values are JSON numbers in US dollars; `primaryValue` is CIF for imports and FOB for exports.
 """
@@ -29,12 +29,12 @@ PARTNERS = {842: "USA", 0: "WLD", 704: "VNM", 484: "MEX", 344: "HKG"}
 BASKET_HS6 = ("280530", "284690", "850511", "854231", "854232", "848620", "851713", "870380", "890190", "841810",
               "845011", "120190", "880240")
 PREVIEW_CAP = 500
-#: (part name, partner codes, cmdCode)
+#: (part name, partner codes, cmdCode): HS2 one partner a call (2 flows x ~97 chapters < 500 records), TOTAL and
+#: the basket lines of every partner together (10 and 130 records).
 PARTS = (
-    ("usa_hs2", (842,), "AG2"),
-    ("world_hs2", (0,), "AG2"),
+    *((f"{iso.lower()}_hs2", (code,), "AG2") for code, iso in PARTNERS.items()),
     ("partner_totals", tuple(PARTNERS), "TOTAL"),
-    ("usa_baskets", (842,), ",".join(BASKET_HS6)),
+    ("baskets", tuple(PARTNERS), ",".join(BASKET_HS6)),
 )
 _FIELDS = {
     "period": "VARCHAR", "reporterCode": "INTEGER", "partnerCode": "INTEGER", "partner2Code": "INTEGER",

@@ -55,7 +55,31 @@ class GaccDataset:
 
 
 COUNTRY_TABLE = GaccDataset("gacc_trade_by_country")
-DATASETS: dict[str, GaccDataset] = {COUNTRY_TABLE.name: COUNTRY_TABLE}
+PRELIMINARY_PATH = "/statics/report/preliminary.html"
+PRELIMINARY_TITLE = re.compile(r"Preliminary.*\(in\s+USD\)", re.I | re.S)
+PRELIMINARY_ITEMS = {"total export & import": "total", "total export and import": "total", "export": "exports",
+                     "exports": "exports", "import": "imports", "imports": "imports", "balance": "balance"}
+
+
+@dataclass(frozen=True)
+class GaccPreliminaryDataset:
+    """The preliminary (flash) release: China's total exports, imports and balance in US$ 100 million, with
+    GACC's own month-on-month and year-on-year percentages. Comes out first, around the 7th-10th."""
+
+    name: str
+    headline_var: str = "value_month"
+    source: str = SOURCE
+
+    @property
+    def data_columns(self) -> tuple[tuple[str, str], ...]:
+        return (("period", "DATE"), ("months_in_period", "INTEGER"), ("item", "VARCHAR"),
+                ("value_month", "DOUBLE"), ("value_ytd", "DOUBLE"), ("mom_pct", "DOUBLE"), ("yoy_pct", "DOUBLE"),
+                ("ytd_yoy_pct", "DOUBLE"), ("unit", "VARCHAR"))
+
+
+PRELIMINARY = GaccPreliminaryDataset("gacc_preliminary")
+DATASETS: dict[str, GaccDataset | GaccPreliminaryDataset] = {COUNTRY_TABLE.name: COUNTRY_TABLE,
+                                                             PRELIMINARY.name: PRELIMINARY}
 PUBLISHER = Publisher(
     name=SOURCE, title="GACC", datasets=DATASETS, key_variable="GACC_API_KEY (none needed)",
     key_signup="http://english.customs.gov.cn (no key)", key_param="", key_location="params", key_required=False,
@@ -119,8 +143,8 @@ class _Cells(HTMLParser):
             self.events.append(("text", data.strip()))
 
 
-def find_month_page(index_html: str, period: date) -> str | None:
-    """The link to the country table of `period` on the index page, or None if that month is not out yet."""
+def find_month_page(index_html: str, period: date, title: re.Pattern = REPORT_TITLE) -> str | None:
+    """The link to the report `title` for `period` on an index page, or None if that month is not out yet."""
     parser = _Cells()
     parser.feed(index_html)
     year = None
@@ -130,7 +154,7 @@ def find_month_page(index_html: str, period: date) -> str | None:
         if kind != "row" or year != period.year:
             continue
         cells, links = payload
-        if not cells or not REPORT_TITLE.search(cells[0]):
+        if not cells or not title.search(cells[0]):
             continue
         for text, href in links:
             if MONTH_LINKS.get(text.lower().replace(" ", "")) == period.month and href:
@@ -143,21 +167,23 @@ def fetch_parts(transport: Transport, base_url: str, ds: GaccDataset, period: da
     if skips_month(period):
         raise NotYetPublished(f"{what}: GACC publishes February together with January; the January release "
                               "holds both")
-    index_request = Request(base_url + INDEX_PATH)
+    preliminary = isinstance(ds, GaccPreliminaryDataset)
+    index_path, title = (PRELIMINARY_PATH, PRELIMINARY_TITLE) if preliminary else (INDEX_PATH, REPORT_TITLE)
+    index_request = Request(base_url + index_path)
     index = transport.send(index_request)
     check_response(index, what)
-    href = find_month_page(index.body.decode("utf-8", "replace"), period)
+    href = find_month_page(index.body.decode("utf-8", "replace"), period, title)
     if href is None:
-        raise NotYetPublished(f"{what}: the GACC index has no link to this month's country table yet. This is "
-                              "normal before the release (about the 7th-10th; January and February together in "
-                              "March)", url=index.url, status=index.status)
-    page_request = Request(urljoin(base_url + INDEX_PATH, href))
+        raise NotYetPublished(f"{what}: the GACC index has no link to this month's report yet. This is normal "
+                              "before the release (about the 7th-10th; January and February together in March)",
+                              url=index.url, status=index.status)
+    page_request = Request(urljoin(base_url + index_path, href))
     page = transport.send(page_request)
     check_response(page, what)
     if "unit" not in page.body.decode("utf-8", "replace").lower():
         raise BrokenResponse(f"{what}: the month page has no 'Unit:' line; it is not the country table",
                              url=page.url, status=page.status)
-    return [("country_table", page_request, page)]
+    return [("preliminary" if preliminary else "country_table", page_request, page)]
 
 
 def check_response(response: Response, what: str, period: date | None = None) -> None:
@@ -180,17 +206,17 @@ def _number(text: str, what: str, cast=int):
         raise ReleaseFormatError(f"{what}: {text!r} is not a number") from None
 
 
-def parse_country_table(html: str, period: date, what: str) -> tuple[int, str, list[dict]]:
-    """(months in the period, unit, rows) of a country table page; checks the page is the period asked for."""
+def _page(html: str, period: date, what: str, units: tuple[str, ...]) -> tuple[_Cells, int, str]:
+    """Parse a report page; check its unit and that it states the period asked for. (cells, months, unit)"""
     parser = _Cells()
     parser.feed(html)
     texts = " ".join(str(p) for k, p in parser.events if k in ("text", "heading"))
-    unit = re.search(r"Unit\s*[:：]\s*([^\s<]+(?:\s?1,000)?)", texts)
+    unit = re.search(r"Unit\s*[:：]\s*([A-Za-z$]+\s?(?:1,000|100\s+million))", texts)
     if not unit:
         raise ReleaseFormatError(f"{what}: no 'Unit:' line on the page")
-    unit_text = unit.group(1).strip()
-    if unit_text.replace(" ", "") not in ("US$1,000", "USD1,000"):
-        raise ReleaseFormatError(f"{what}: unit {unit_text!r}; the parser expects US$1,000")
+    unit_text = " ".join(unit.group(1).split())
+    if unit_text.replace(" ", "") not in units:
+        raise ReleaseFormatError(f"{what}: unit {unit_text!r}; the parser expects {' or '.join(units)}")
     label = re.search(r"\b(1-2|\d{1,2})\.((?:19|20)\d{2})\b", texts)
     if not label:
         raise ReleaseFormatError(f"{what}: the page does not state its period (like 5.2025 or 1-2.2025)")
@@ -198,6 +224,30 @@ def parse_country_table(html: str, period: date, what: str) -> tuple[int, str, l
     first_month = 1 if months == 2 else int(label.group(1))
     if (int(label.group(2)), first_month) != (period.year, period.month):
         raise ReleaseFormatError(f"{what}: the page is for {label.group(0)}, not the period asked for")
+    return parser, months, unit_text
+
+
+def parse_preliminary(html: str, period: date, what: str) -> tuple[int, str, list[dict]]:
+    """(months in the period, unit, rows) of a preliminary release page: total, exports, imports, balance."""
+    parser, months, unit_text = _page(html, period, what, ("USD100million", "US$100million"))
+    rows = []
+    for kind, payload in parser.events:
+        cells = payload[0] if kind == "row" else []
+        item = PRELIMINARY_ITEMS.get(cells[0].strip().rstrip(":").lower()) if len(cells) == 6 else None
+        if item is None or not re.search(r"\d", "".join(cells[1:])):
+            continue
+        values = [_number(c, f"{what} {item}", float) for c in cells[1:]]
+        rows.append(dict(zip(("item", "value_month", "value_ytd", "mom_pct", "yoy_pct", "ytd_yoy_pct"),
+                             [item, *values], strict=True)))
+    missing = sorted({"total", "exports", "imports", "balance"} - {r["item"] for r in rows})
+    if missing:
+        raise ReleaseFormatError(f"{what}: the preliminary table lacks {missing}")
+    return months, unit_text, rows
+
+
+def parse_country_table(html: str, period: date, what: str) -> tuple[int, str, list[dict]]:
+    """(months in the period, unit, rows) of a country table page; checks the page is the period asked for."""
+    parser, months, unit_text = _page(html, period, what, ("US$1,000", "USD1,000"))
     rows = []
     for kind, payload in parser.events:
         if kind != "row":
@@ -217,14 +267,18 @@ def parse_country_table(html: str, period: date, what: str) -> tuple[int, str, l
     return months, unit_text, rows
 
 
-def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: GaccDataset, part: str, what: str,
-               period: date) -> str:
-    """Parse the landed country table (HTML, so in Python; it is a few hundred rows) into a temp table."""
-    months, unit, rows = parse_country_table(Path(path).read_text(encoding="utf-8", errors="replace"), period, what)
+def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: GaccDataset | GaccPreliminaryDataset, part: str,
+               what: str, period: date) -> str:
+    """Parse a landed report page (HTML, so in Python; a few hundred rows at most) into a temp table."""
+    html = Path(path).read_text(encoding="utf-8", errors="replace")
     columns = [c for c, _ in ds.data_columns]
+    if isinstance(ds, GaccPreliminaryDataset):
+        months, unit, rows = parse_preliminary(html, period, what)
+        values = [[period, months, *(r[c] for c in columns[2:-1]), unit] for r in rows]
+    else:
+        months, unit, rows = parse_country_table(html, period, what)
+        values = [[period, months, r["region"], REGIONS.get(r["region"]), r["is_subtotal"],
+                   *(r[c] for c in VALUE_COLUMNS), *(r[c] for c in PCT_COLUMNS), unit] for r in rows]
     con.execute(f"CREATE OR REPLACE TEMP TABLE _gacc_part ({', '.join(f'{c} {t}' for c, t in ds.data_columns)})")
-    con.executemany(
-        f"INSERT INTO _gacc_part VALUES ({', '.join('?' for _ in columns)})",
-        [[period, months, r["region"], REGIONS.get(r["region"]), r["is_subtotal"],
-          *(r[c] for c in VALUE_COLUMNS), *(r[c] for c in PCT_COLUMNS), unit] for r in rows])
+    con.executemany(f"INSERT INTO _gacc_part VALUES ({', '.join('?' for _ in columns)})", values)
     return f"SELECT {', '.join(columns)} FROM _gacc_part"

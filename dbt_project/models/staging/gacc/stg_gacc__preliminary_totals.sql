@@ -1,0 +1,30 @@
+-- China's flash totals (exports, imports, total, balance) in US dollars, latest visible vintage of each period.
+-- A January row covers January and February (months_in_period = 2).
+with
+
+releases as (
+
+    {{ visible_releases('gacc_preliminary') }}
+
+),
+
+preliminary as (
+
+    select * from {{ source('gacc', 'gacc_preliminary') }}
+
+)
+
+select
+    preliminary.period as period_month,
+    preliminary.months_in_period,
+    preliminary.item,
+    preliminary.value_month * 1e8 as value_usd,
+    preliminary.value_ytd * 1e8 as value_ytd_usd,
+    preliminary.mom_pct as published_mom_pct,
+    preliminary.yoy_pct as published_yoy_pct,
+    preliminary.release_id,
+    releases.vintage,
+    releases.synthetic as is_synthetic
+
+from preliminary
+inner join releases on preliminary.release_id = releases.release_id
