@@ -102,10 +102,7 @@ us_total as (
 
     select
         months.period_month,
-        -- null when a partial measure has no weights (no previous year in the warehouse)
-        case when count(w.measure_id) filter (where w.total_share is null) > 0 then null
-             else coalesce(sum(w.rate_after_pct * w.total_share), 0) end as statutory_pct,
-        string_agg(w.measure_id, ',' order by w.measure_id) as measures
+        {{ statutory_rate('w.total_share') }}
     from months
     left join us_weighted as w on w.period_month = months.period_month
     group by months.period_month
@@ -118,22 +115,23 @@ chapters as (
 
 ),
 
-us_chapter as (
+us_chapter_shares as (
 
     select
         chapters.period_month,
         chapters.chapter,
-        case when count(w.measure_id) filter (where w.total_share is null) > 0 then null
-             else coalesce(sum(w.rate_after_pct * case
-                 when list_contains(m.scope_codes, 'all') then 1.0
-                 when len(m.scope_codes) > 0
-                     then coalesce((select sum(v.value_usd) from scope_values as v
-                                    where v.period_month = chapters.period_month and v.measure_id = w.measure_id
-                                        and v.chapter = chapters.chapter), 0)
-                         / nullif(chapter_total.value_usd, 0)
-                 else w.total_share  -- a listed measure without HS lines: spread evenly over chapters
-             end), 0) end as statutory_pct,
-        string_agg(w.measure_id, ',' order by w.measure_id) as measures
+        w.measure_id,
+        w.rate_after_pct,
+        w.total_share,
+        case
+            when list_contains(m.scope_codes, 'all') then 1.0
+            when len(m.scope_codes) > 0
+                then coalesce((select sum(v.value_usd) from scope_values as v
+                               where v.period_month = chapters.period_month and v.measure_id = w.measure_id
+                                   and v.chapter = chapters.chapter), 0)
+                    / nullif(chapter_total.value_usd, 0)
+            else w.total_share  -- a listed measure without HS lines: spread evenly over chapters
+        end as chapter_share
     from chapters
     left join us_weighted as w on w.period_month = chapters.period_month
     left join in_force as m on m.period_month = w.period_month and m.measure_id = w.measure_id
@@ -141,7 +139,17 @@ us_chapter as (
         on chapter_total.year = year(chapters.period_month) - 1
         and chapter_total.hs_level = 'HS2'
         and chapter_total.hs_code = chapters.chapter
-    group by chapters.period_month, chapters.chapter
+
+),
+
+us_chapter as (
+
+    select
+        w.period_month,
+        w.chapter,
+        {{ statutory_rate('w.chapter_share') }}
+    from us_chapter_shares as w
+    group by w.period_month, w.chapter
 
 ),
 
@@ -206,9 +214,7 @@ cn_total as (
 
     select
         months.period_month,
-        case when count(w.measure_id) filter (where w.total_share is null) > 0 then null
-             else coalesce(sum(w.rate_after_pct * w.total_share), 0) end as statutory_pct,
-        string_agg(w.measure_id, ',' order by w.measure_id) as measures
+        {{ statutory_rate('w.total_share') }}
     from months
     left join cn_weighted as w on w.period_month = months.period_month
     group by months.period_month
