@@ -24,7 +24,7 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
-    ds = census.dataset(dataset)
+    ds = census.DATASETS[dataset]
     columns = raw_columns(ds)
     keys = ["period", "cty_code", "commodity", "comm_lvl"]
     expectations = [

@@ -112,7 +112,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     publisher = sources.PUBLISHERS[args.source]
     end = args.to or args.period
     months = [format_month(m) for m in month_range(args.period, end)
-              if not getattr(publisher, "skips_month", lambda m: False)(m)]
+              if not sources.skips_month(publisher, m)]
     failed = 0
     for dataset in publisher.DATASETS:
         for index, month in enumerate(months, start=1):

@@ -55,8 +55,8 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
             raise TradewatchError(f"reference month {format_month(ref)} is before TRADEWATCH_START_MONTH "
                                   f"{format_month(settings.start_month)}")
         revision = publisher.revision_months(ref)
-        skips = getattr(publisher, "skips_month", lambda month: False)  # e.g. GACC's February (with January)
-        months = [format_month(m) for m in month_range(settings.start_month, ref) if not skips(m)]
+        months = [format_month(m) for m in month_range(settings.start_month, ref)
+                  if not sources.skips_month(publisher, m)]
         if getattr(publisher, "BACKFILL", True):
             wanted = [m for m in months if (name, m) not in known or m == months[-1] or m in revision]
         else:  # the publisher serves only what is in force now (USITC's current HTS revision)
@@ -73,7 +73,7 @@ def expected_release(settings: Settings, dataset: str, period: str) -> date:
     calendar = settings.sources[module.PUBLISHER.name]
     month = parse_month(period)
     months_after = calendar.release_months_after
-    if getattr(module, "skips_month", lambda m: False)(add_months(month, 1)):
+    if sources.skips_month(module, add_months(month, 1)):
         months_after += 1  # a period that includes the next month (GACC's January-February) comes out later
     due = add_months(month, months_after)
     return date(due.year, due.month, calendar.release_day)

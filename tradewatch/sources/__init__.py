@@ -5,6 +5,7 @@ See tradewatch.sources.base for what a publisher module provides.
 
 from __future__ import annotations
 
+from datetime import date
 from types import ModuleType
 
 from tradewatch.sources import bls, census, comtrade, gacc, nbs, usitc
@@ -27,3 +28,9 @@ def publisher_of(dataset: str) -> ModuleType:
 
 def dataset(name: str) -> DatasetSpec:
     return publisher_of(name).DATASETS[name]
+
+
+def skips_month(publisher: ModuleType, month: date) -> bool:
+    """True for a month the publisher never releases on its own (GACC's February comes with January)."""
+    hook = getattr(publisher, "skips_month", None)
+    return bool(hook and hook(month))

@@ -99,13 +99,6 @@ PUBLISHER = Publisher(
 )
 
 
-def dataset(name: str) -> CensusDataset:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise ValueError(f"unknown Census dataset {name!r}; known: {', '.join(DATASETS)}") from None
-
-
 def build_request(base_url: str, ds: CensusDataset, period: date, level: str,
                   partners: Sequence[str] = PARTNERS, chapter: str | None = None) -> Request:
     """The request for one dataset, month and HS level (and chapter, for HS10). Several partners are repeated

@@ -80,32 +80,19 @@ us_weighted as (
         in_force.period_month,
         in_force.measure_id,
         in_force.rate_after_pct,
-        case
-            when list_contains(in_force.scope_codes, 'all') then 1.0
-            when len(in_force.scope_codes) > 0
-                then coalesce((select sum(v.value_usd) from scope_values as v
-                               where v.period_month = in_force.period_month
-                                   and v.measure_id = in_force.measure_id), 0)
-                    / nullif(total.value_usd, 0)
-            -- least() skips NULLs in DuckDB: without last year's imports the share is unknown, not 1
-            when nullif(total.value_usd, 0) is null then null
-            else least(1.0, in_force.coverage_value_usd_bn * 1e9 / total.value_usd)
-        end as total_share
-    from in_force
-    left join us_year_total as total on total.year = year(in_force.period_month) - 1
-    where in_force.side = 'US'
-        and (in_force.partner_scope like '%CHN%' or in_force.partner_scope in ('all', 'all origins'))
-
-),
-
-us_total as (
-
-    select
-        months.period_month,
-        {{ statutory_rate('w.total_share') }}
-    from months
-    left join us_weighted as w on w.period_month = months.period_month
-    group by months.period_month
+        {{ measure_share('in_force.covered_usd', 'in_force.total_usd') }} as total_share
+    from (
+        select
+            in_force.*,
+            coalesce((select sum(v.value_usd) from scope_values as v
+                      where v.period_month = in_force.period_month and v.measure_id = in_force.measure_id), 0)
+                as covered_usd,
+            total.value_usd as total_usd
+        from in_force
+        left join us_year_total as total on total.year = year(in_force.period_month) - 1
+        where in_force.side = 'US'
+            and (in_force.partner_scope like '%CHN%' or in_force.partner_scope in ('all', 'all origins'))
+    ) as in_force
 
 ),
 
@@ -192,32 +179,37 @@ cn_weighted as (
         in_force.period_month,
         in_force.measure_id,
         in_force.rate_after_pct,
-        case
-            when list_contains(in_force.scope_codes, 'all') then 1.0
-            when len(in_force.scope_codes) > 0
-                then (select sum(l.value_usd) from cn_year_lines as l
-                      where l.year = year(in_force.period_month) - 1
-                          and len(list_filter(in_force.scope_codes, lambda c: starts_with(l.hs_code, c)
-                              and length(l.hs_code) = 6)) > 0)
-                    / nullif(total.value_usd, 0)
-            -- least() skips NULLs in DuckDB: without last year's imports the share is unknown, not 1
-            when nullif(total.value_usd, 0) is null then null
-            else least(1.0, in_force.coverage_value_usd_bn * 1e9 / total.value_usd)
-        end as total_share
-    from in_force
-    left join cn_year_total as total on total.year = year(in_force.period_month) - 1
-    where in_force.side = 'CN'
+        {{ measure_share('in_force.covered_usd', 'in_force.total_usd') }} as total_share
+    from (
+        select
+            in_force.*,
+            (select sum(l.value_usd) from cn_year_lines as l
+             where l.year = year(in_force.period_month) - 1
+                 and len(list_filter(in_force.scope_codes, lambda c: starts_with(l.hs_code, c)
+                     and length(l.hs_code) = 6)) > 0) as covered_usd,
+            total.value_usd as total_usd
+        from in_force
+        left join cn_year_total as total on total.year = year(in_force.period_month) - 1
+        where in_force.side = 'CN'
+    ) as in_force
 
 ),
 
-cn_total as (
+-- the statutory rate of each side, in total, every month
+side_totals as (
 
     select
+        sides.side,
         months.period_month,
         {{ statutory_rate('w.total_share') }}
     from months
-    left join cn_weighted as w on w.period_month = months.period_month
-    group by months.period_month
+    cross join (values ('US'), ('CN')) as sides (side)
+    left join (
+        select 'US' as side, * from us_weighted
+        union all
+        select 'CN' as side, * from cn_weighted
+    ) as w on w.period_month = months.period_month and w.side = sides.side
+    group by sides.side, months.period_month
 
 ),
 
@@ -239,8 +231,9 @@ select
     t.measures as measures_in_force,
     cast(year(t.period_month) - 1 as integer) as weight_year,
     e.is_synthetic
-from us_total as t
+from side_totals as t
 left join us_effective as e on e.period_month = t.period_month and e.chapter is null
+where t.side = 'US'
 
 union all
 
@@ -267,4 +260,5 @@ select
     t.measures,
     cast(year(t.period_month) - 1 as integer),
     (select is_synthetic from synthetic)
-from cn_total as t
+from side_totals as t
+where t.side = 'CN'
