@@ -3,8 +3,9 @@
 
 Fetch the month's official releases (live, or replayed from the release archive), land the raw bytes, load them
 into `raw` as pending vintages, validate each with its Great Expectations suite (write, audit, publish), rebuild
-the dbt marts, and report. The reference month comes from the run's logical date and the publisher's lag, never
-from the wall clock; months missing since TRADEWATCH_START_MONTH are filled in the same run.
+the dbt marts, scan every series for anomalies, send the new ones to the alert channels once, and report.
+The reference month comes from the run's logical date and the publisher's lag, never from the wall clock;
+months missing since TRADEWATCH_START_MONTH are filled in the same run.
 
 Every task body is one call into the `tradewatch` package. Writers share the one-slot `duckdb_writer` pool.
 """
@@ -55,10 +56,11 @@ def tradewatch_monthly_refresh():
 
         from tradewatch import pipeline
         from tradewatch.errors import QualityGateFailed
+        from tradewatch.notifiers import airflow_connection
         from tradewatch.settings import get_settings
 
         try:
-            return pipeline.validate(get_settings(), loaded["dataset"])
+            return pipeline.validate(get_settings(), loaded["dataset"], airflow_connection)
         except QualityGateFailed as exc:  # deterministic: fail now, do not retry
             raise AirflowFailException(str(exc)) from exc
 
@@ -69,8 +71,23 @@ def tradewatch_monthly_refresh():
 
         return pipeline.build(get_settings())
 
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def scan_anomalies(built: dict) -> dict:
+        from tradewatch import pipeline
+        from tradewatch.settings import get_settings
+
+        return pipeline.detect_anomalies(get_settings())
+
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def send_alerts(scanned: dict) -> dict:
+        from tradewatch import pipeline
+        from tradewatch.notifiers import airflow_connection
+        from tradewatch.settings import get_settings
+
+        return pipeline.send_alerts(get_settings(), airflow_connection)
+
     @task
-    def report(built: dict) -> str:
+    def report(alerted: dict) -> str:
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
@@ -80,7 +97,7 @@ def tradewatch_monthly_refresh():
 
     fetched = fetch.expand(work=plan())
     validated = validate.expand(loaded=load.expand(fetched=fetched))
-    report(build_marts(validated))
+    report(send_alerts(scan_anomalies(build_marts(validated))))
 
 
 tradewatch_monthly_refresh()

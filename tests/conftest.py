@@ -128,3 +128,68 @@ def fake_publisher() -> Iterator[callable]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class SmtpInbox:
+    """What a local SMTP server received: (sender, recipients, raw message) per mail."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    mails: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpInbox]:
+    """A minimal SMTP server on 127.0.0.1 (EHLO, MAIL, RCPT, DATA, QUIT; no TLS, no auth) that keeps every mail."""
+    import socketserver
+
+    inbox = SmtpInbox()
+
+    class Handler(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(line.encode() + b"\r\n")
+
+        def handle(self) -> None:
+            sender, recipients = "", []
+            self.reply("220 localhost test SMTP")
+            while line := self.rfile.readline():
+                command = line.decode().strip()
+                verb = command.split(" ")[0].upper()
+                if verb in ("EHLO", "HELO"):
+                    self.reply("250 localhost")
+                elif verb == "MAIL":
+                    sender, recipients = command.split(":", 1)[1].strip(" <>"), []
+                    self.reply("250 OK")
+                elif verb == "RCPT":
+                    recipients.append(command.split(":", 1)[1].strip(" <>"))
+                    self.reply("250 OK")
+                elif verb == "DATA":
+                    self.reply("354 end with <CRLF>.<CRLF>")
+                    data = b""
+                    while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                        data += chunk
+                    inbox.mails.append((sender, recipients, data))
+                    self.reply("250 OK queued")
+                elif verb == "QUIT":
+                    self.reply("221 bye")
+                    return
+                else:
+                    self.reply("250 OK")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    inbox.port = server.server_address[1]
+    yield inbox
+    server.shutdown()
+    server.server_close()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (for a receiver that is down)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,20 +1,209 @@
-"""Alerts a person must see. This release logs them; notifier channels (webhook, Slack, email) plug in here."""
+"""Alerts a person must see: new anomalies, quarantined releases, failed tasks.
+
+Each anomaly and each quarantined release is sent once per channel: its state is kept in `audit.alerts` (key,
+channel), so a re-detected anomaly is not sent again, and a channel that is down keeps its alerts pending for the
+next run without failing this one. Task failures are sent as they happen (Airflow calls the task-level failure
+callback once, after the last retry). No message carries a secret: every text passes through `redact`.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
+import duckdb
+
+from tradewatch.anomalies import MONTH_NAMES, SEVERITIES
+from tradewatch.notifiers import Alert, Channel, ConnectionLookup, NotifierError, channels, connection_secrets
 from tradewatch.redact import redact
-from tradewatch.settings import get_settings
+from tradewatch.settings import Settings, get_settings
 
 log = logging.getLogger("tradewatch.alerts")
 
+DOMAIN_ORDER = ("total", "mirror_gap", "basket", "price", "chapter", "release")
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    sent: dict[str, int]  # channel -> alerts delivered this run
+    pending: dict[str, int]  # channel -> alerts still waiting (the channel failed)
+    errors: dict[str, str]
+
+    def __str__(self) -> str:
+        parts = [f"{ch}: {n} sent" + (f", {self.pending.get(ch, 0)} pending ({self.errors[ch]})"
+                                      if ch in self.errors else "") for ch, n in self.sent.items()]
+        return "; ".join(parts) or "no channel configured"
+
+
+# --- messages -----------------------------------------------------------------------------------------------------
+
+def _money(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "usd":
+        return f"${value / 1e9:.2f}bn" if abs(value) >= 1e9 else f"${value / 1e6:.1f}m"
+    if unit == "cells":
+        return f"{value:,.0f} cells"
+    return f"{value:.3f}" if unit == "ratio" else f"{value:.1f}"
+
+
+def _month(d: date | None) -> str:
+    return f"{MONTH_NAMES[d.month - 1]} {d.year}" if d else "n/a"
+
+
+def anomaly_title(row: dict) -> str:
+    label, when, method = row["series_label"], row["period_label"], row["method"]
+    if method == "went_to_zero":
+        return f"{label} went to zero in {when}"
+    if method == "vanished":
+        return f"{label} is missing from the {when} data"
+    if method == "release_shrank":
+        return f"{label} in {when}"
+    change = row["change_pct"]
+    if change is not None and "yoy" in method:
+        verb = "fell" if change < 0 else "rose"
+        return f"{label} {verb} {abs(change):.1f}% year on year in {when}"
+    verb = "fell" if (row["score"] or 0) < 0 else "rose"
+    return f"{label} {verb} far more than usual for the season in {when}"
+
+
+def anomaly_text(row: dict) -> str:
+    unit = row["unit"]
+    parts = [anomaly_title(row) + "."]
+    if row["method"] in ("went_to_zero", "vanished", "release_shrank"):
+        parts.append(f"Now {_money(row['observed'], unit)}, was {_money(row['expected'], unit)}.")
+    else:
+        score = f"; robust z {row['score']:+.1f}" if row["score"] is not None else ""
+        confidence = ", low confidence: under 36 months of history" if row["confidence"] == "low" else ""
+        parts.append(f"{_money(row['observed'], unit)} a month against {_money(row['expected'], unit)} expected"
+                     f"{score}{confidence}.")
+        if row["change_pct"] is not None and row["change_pct"] < 0 and "yoy" in row["method"]:
+            if row["largest_fall_since"]:
+                parts.append(f"Largest fall since {_month(row['largest_fall_since'])}.")
+            else:
+                parts.append(f"Largest fall on record (data from {_month(row['history_start'])}).")
+        if row["consecutive_months"] > 1:
+            parts.append(f"Anomalous for {row['consecutive_months']} periods in a row.")
+    if row["likely_cause"]:
+        parts.append(f"Likely cause: {row['likely_cause']}.")
+    if row["is_synthetic"]:
+        parts.append("(SYNTHETIC sample data.)")
+    parts.append(f"See: {row['query']}")
+    return " ".join(parts)
+
+
+def _alert_of(row: dict) -> Alert:
+    fields = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()
+              if k in ("anomaly_id", "series_id", "series_label", "period_month", "period_label", "method", "observed",
+                       "expected", "change_pct", "score", "confidence", "likely_cause", "likely_cause_event_id",
+                       "events", "query", "is_synthetic", "largest_fall_since")}
+    return Alert(row["anomaly_id"], "anomaly", row["severity"], anomaly_title(row), anomaly_text(row), fields)
+
+
+def anomaly_alerts(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
+    """The anomalies worth paging about: at or above the minimum severity and recent in their series (a backfill
+    stores history in marts.anomalies but does not page about it)."""
+    allowed = list(SEVERITIES[SEVERITIES.index(settings.alerts.min_severity):])
+    cursor = con.execute(
+        f"""SELECT * FROM marts.anomalies
+            WHERE severity IN ({', '.join('?' * len(allowed))})
+              AND period_month > series_last_period - to_months(?)
+            ORDER BY period_month DESC, list_position(?, domain), list_position(?, severity) DESC,
+                     share_of_bilateral_pct DESC NULLS FIRST, series_id""",
+        [*allowed, settings.alerts.lookback_months, list(DOMAIN_ORDER), list(SEVERITIES)])
+    names = [d[0] for d in cursor.description]
+    return [_alert_of(dict(zip(names, r, strict=True))) for r in cursor.fetchall()]
+
+
+# --- delivery with state ------------------------------------------------------------------------------------------
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def dispatch(con: duckdb.DuckDBPyConnection, settings: Settings, alerts: Sequence[Alert],
+             lookup: ConnectionLookup | None = None, targets: Sequence[Channel] | None = None) -> DispatchResult:
+    """Record the alerts not seen before, then send every pending alert per channel (one digest per channel).
+
+    Never raises for a channel that fails: the failure is logged and the alerts stay pending."""
+    targets = list(targets) if targets is not None else channels(settings.alerts, lookup)
+    secrets = settings.secrets + connection_secrets(lookup)
+    now = _now()
+    for channel in targets:
+        for position, alert in enumerate(alerts):
+            con.execute("INSERT INTO audit.alerts VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, NULL, NULL, NULL) "
+                        "ON CONFLICT DO NOTHING",
+                        [alert.key, channel.name, alert.kind, alert.severity, redact(alert.title, secrets),
+                         redact(alert.text, secrets), redact(json.dumps(alert.fields, default=str), secrets), now,
+                         position])
+    sent, pending, errors = {}, {}, {}
+    for channel in targets:
+        rows = con.execute(
+            "SELECT alert_key, kind, severity, title, message, fields FROM audit.alerts WHERE channel = ? AND "
+            "status = 'pending' ORDER BY created_at DESC, position", [channel.name]).fetchall()
+        batch = [Alert(k, kind, sev, title, text, json.loads(fields) if fields else {})
+                 for k, kind, sev, title, text, fields in rows]
+        if not batch:
+            sent[channel.name] = 0
+            continue
+        keys = [a.key for a in batch]
+        try:
+            channel.send(batch)
+        except (NotifierError, OSError) as exc:
+            error = redact(str(exc), secrets)
+            log.warning("alert channel %s failed, %d alert(s) stay pending for the next run: %s", channel.name,
+                        len(batch), error)
+            con.execute("UPDATE audit.alerts SET attempts = attempts + 1, last_attempt_at = ?, last_error = ? "
+                        "WHERE channel = ? AND alert_key IN (SELECT unnest(?))", [_now(), error, channel.name, keys])
+            sent[channel.name], pending[channel.name], errors[channel.name] = 0, len(batch), error
+            continue
+        con.execute("UPDATE audit.alerts SET status = 'sent', attempts = attempts + 1, last_attempt_at = ?, "
+                    "sent_at = ?, last_error = NULL WHERE channel = ? AND alert_key IN (SELECT unnest(?))",
+                    [_now(), _now(), channel.name, keys])
+        sent[channel.name] = len(batch)
+    return DispatchResult(sent, pending, errors)
+
+
+def notify_anomalies(con: duckdb.DuckDBPyConnection, settings: Settings,
+                     lookup: ConnectionLookup | None = None) -> DispatchResult:
+    result = dispatch(con, settings, anomaly_alerts(con, settings), lookup)
+    log.info("alerts: %s", result)
+    return result
+
+
+def quarantine_alert(release_id: str, dataset: str, period: str, failed: Sequence[str], result_path: str) -> Alert:
+    checks = "; ".join(failed[:5]) or "see the validation result"
+    title = f"release {dataset} {period} failed its quality suite and was quarantined"
+    text = (f"{title}: {checks}. The marts keep the last good data. Details: {result_path}. Fix the source or the "
+            f"suite and run `tradewatch quality revalidate {release_id}`, or release it with `tradewatch quality "
+            f"release {release_id} --reason ...`.")
+    return Alert(f"quarantine:{release_id}", "quarantine", "critical", title, text,
+                 {"release_id": release_id, "dataset": dataset, "period": period, "failed": list(failed)})
+
+
+# --- task failures ------------------------------------------------------------------------------------------------
 
 def task_failed(dag_id: str, task_id: str, run_id: str, map_index: int | None, error: BaseException | str | None,
-                try_number: int | None = None) -> str:
-    """Report a failed pipeline task: what failed, in which run, and why (secrets removed)."""
+                try_number: int | None = None, lookup: ConnectionLookup | None = None) -> str:
+    """Report a failed pipeline task on every channel: what failed, in which run, and why (secrets removed).
+
+    Sent without state (each failure is its own event) and never raises: a callback must not fail."""
+    settings = get_settings()
+    secrets = settings.secrets + connection_secrets(lookup)
     where = f"{task_id}[{map_index}]" if map_index not in (None, -1) else task_id
-    text = redact(str(error) if error is not None else "unknown error", get_settings().secrets)
+    text = redact(str(error) if error is not None else "unknown error", secrets)
     message = f"tradewatch: task {where} of {dag_id} failed (run {run_id}, try {try_number}): {text}"
-    log.error(message)
+    title = f"task {where} of {dag_id} failed"
+    alert = Alert(f"task:{dag_id}:{run_id}:{where}", "task_failure", "critical", title, message[:6000],
+                  {"dag_id": dag_id, "task_id": task_id, "run_id": run_id, "map_index": map_index})
+    for channel in channels(settings.alerts, lookup):
+        try:
+            channel.send([alert])
+        except Exception as exc:  # noqa: BLE001 - the callback reports, it must not raise
+            log.error("alert channel %s could not report the failure: %s", channel.name, redact(str(exc), secrets))
+    if not settings.alerts.log:
+        log.error(message)
     return message

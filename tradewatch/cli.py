@@ -55,6 +55,11 @@ def _demo_logical_date(end: date, lag: int) -> str:
     return f"{format_month(run_month)}-10T06:00:00+00:00"
 
 
+#: The demo first runs the refresh as it would have run in July 2025 (Census May 2025: the spring shock), then
+#: the refresh for the archive's last month, which loads only what is new since.
+DEMO_SHOCK_RUN = "2025-07-10T06:00:00+00:00"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tradewatch import airflow_local, pipeline
     from tradewatch.http import ReleaseArchive
@@ -68,28 +73,76 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"writing the SYNTHETIC sample archive to {settings.archive_dir} ...")
         write_sample_archive(settings.archive_dir, DEFAULT_START, DEFAULT_END)
     lag = settings.sources["census"].lag_months
-    logical_date = args.logical_date or _demo_logical_date(DEFAULT_END, lag)
+    runs = [args.logical_date] if args.logical_date else [DEMO_SHOCK_RUN, _demo_logical_date(DEFAULT_END, lag)]
     log_path = settings.data_dir / "logs" / "demo_airflow.log"
-    print(f"running the Airflow DAG {DAG_ID} with `airflow dags test` for logical date {logical_date}")
-    reference = format_month(add_months(parse_month(logical_date[:7]), -lag))
-    print(f"(Census reference month {reference}; full Airflow log: {log_path})")
 
     def show(line: str) -> None:
         if (text := progress_line(line)) is not None:
-            print(text[:200], flush=True)
+            print(text if "ALERT" in text else text[:200], flush=True)
 
-    code = airflow_local.dags_test(settings, DAG_ID, logical_date, log_path, show)
-    if code != 0:
-        print(f"\nthe DAG run failed (exit {code}); see {log_path}", file=sys.stderr)
-        return code
-    print("\nWhat the run loaded, validated and built:")
+    for number, logical_date in enumerate(runs, start=1):
+        reference = format_month(add_months(parse_month(logical_date[:7]), -lag))
+        print(f"\n== run {number} of {len(runs)}: the DAG {DAG_ID} with `airflow dags test` for logical date "
+              f"{logical_date}\n   (Census reference month {reference}; full Airflow log: {log_path})")
+        code = airflow_local.dags_test(settings, DAG_ID, logical_date, log_path, show)
+        if code != 0:
+            print(f"\nthe DAG run failed (exit {code}); see {log_path}", file=sys.stderr)
+            return code
+        print(f"\nAlerts after run {number}:")
+        print(pipeline.alerts_summary(settings))
+    print("\nWhat the runs loaded, validated and built:")
     print(pipeline.summary(settings))
     print(f"\nWarehouse: {settings.duckdb_path}")
     print("Try:  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
           f"{settings.duckdb_path}', read_only=True).sql('select * from marts.trade_balance_monthly "
           "order by period_month desc limit 12'))\"")
+    print("      .venv/bin/tradewatch anomalies --since 2025-01")
     print(f"Validation results: {settings.validation_dir}")
     print(f"Demo wall time: {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def cmd_anomalies(args: argparse.Namespace) -> int:
+    from tradewatch.warehouse import open_warehouse
+
+    settings = get_settings()
+    allowed = ("info", "warning", "critical")[("info", "warning", "critical").index(args.severity):]
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        rows = con.execute(
+            "SELECT period_label, severity, confidence, series_label, method, change_pct, score, likely_cause "
+            "FROM marts.anomalies WHERE period_month >= ? AND list_contains(?, severity) "
+            "ORDER BY period_month DESC, severity, series_id LIMIT ?",
+            [args.since or date(1900, 1, 1), list(allowed), args.limit]).fetchall()
+    for when, severity, confidence, label, method, change, score, cause in rows:
+        figures = " ".join(f for f in (f"{change:+.1f}% YoY" if change is not None else "",
+                                       f"z {score:+.1f}" if score is not None else "") if f)
+        low = " (low confidence)" if confidence == "low" else ""
+        print(f"{when:<13} {severity:<8} {label} — {method} {figures}{low}\n{'':<23}likely cause: {cause}")
+    print(f"{len(rows)} anomal{'y' if len(rows) == 1 else 'ies'} shown (marts.anomalies)")
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from tradewatch import pipeline
+    from tradewatch.notifiers import Alert, channels
+
+    settings = get_settings()
+    if args.action == "send":
+        print(pipeline.send_alerts(settings))
+    elif args.action == "test":
+        alert = Alert("test", "test", "warning", "test alert from tradewatch",
+                      "test alert from tradewatch: this channel is configured and reachable.")
+        failures = 0
+        for channel in channels(settings.alerts):
+            try:
+                channel.send([alert])
+                print(f"{channel.name}: delivered")
+            except TradewatchError as exc:
+                failures += 1
+                print(f"{channel.name}: FAILED: {exc}")
+        return 1 if failures else 0
+    else:
+        print(pipeline.alerts_summary(settings))
     return 0
 
 
@@ -195,6 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="releases by status and the latest trade balance")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("anomalies", help="list the anomalies found in the marts (marts.anomalies)")
+    p.add_argument("--since", type=_month, help="first month to show, YYYY-MM")
+    p.add_argument("--severity", choices=["info", "warning", "critical"], default="warning",
+                   help="the least severity shown (default warning)")
+    p.add_argument("--limit", type=int, default=40)
+    p.set_defaults(func=cmd_anomalies)
+
+    p = sub.add_parser("alerts", help="alert channels: list what was sent, send what is pending, test the channels")
+    p.add_argument("action", choices=["list", "send", "test"])
+    p.set_defaults(func=cmd_alerts)
 
     p = sub.add_parser("quality", help="quarantined releases: list, release with a reason, or re-validate")
     p.add_argument("action", choices=["list", "release", "revalidate"])

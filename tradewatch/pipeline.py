@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from tradewatch import quality, sources, transform
+from tradewatch import alerts, anomalies, quality, sources, transform
 from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
 from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
 from tradewatch.landing import LandedPart, LandedRelease, LandingZone, utc_now
+from tradewatch.notifiers import ConnectionLookup
 from tradewatch.periods import add_months, format_month, month_range, parse_month, reference_month
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
@@ -153,8 +154,8 @@ def load(settings: Settings, dataset: str) -> dict:
     return {"dataset": dataset, **counts}
 
 
-def validate(settings: Settings, dataset: str) -> dict:
-    results = quality.validate_pending(settings, dataset)
+def validate(settings: Settings, dataset: str, lookup: ConnectionLookup | None = None) -> dict:
+    results = quality.validate_pending(settings, dataset, lookup)
     return {"dataset": dataset, "published": sum(r.success for r in results)}
 
 
@@ -162,6 +163,42 @@ def build(settings: Settings) -> dict:
     """Rebuild the marts from what is published, then check source freshness (warnings only)."""
     transform.build(settings)
     return {"built": True, "freshness_warnings": transform.source_freshness(settings)}
+
+
+def detect_anomalies(settings: Settings) -> dict:
+    """Scan every series in the marts and rewrite marts.anomalies."""
+    with open_warehouse(settings.duckdb_path) as con:
+        found = anomalies.scan(con, anomalies.rules_from(settings))
+    counts = {s: sum(a.severity == s for a in found) for s in anomalies.SEVERITIES}
+    return {"anomalies": len(found), **counts}
+
+
+def send_alerts(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
+    """Send the new anomalies to every channel, once each; a channel that is down keeps them pending."""
+    with open_warehouse(settings.duckdb_path) as con:
+        result = alerts.notify_anomalies(con, settings, lookup)
+    return {"sent": result.sent, "pending": result.pending, "errors": result.errors}
+
+
+def alerts_summary(settings: Settings, latest: int = 10) -> str:
+    """Anomalies by severity, alerts by channel and status, and the latest alerts sent."""
+    lines = []
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        if _has_table(con, "marts", "anomalies"):
+            counts = dict(con.execute("SELECT severity, count(*) FROM marts.anomalies GROUP BY 1").fetchall())
+            lines.append("  marts.anomalies: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in anomalies.SEVERITIES)
+                         + " (info: immaterial series, never sent)")
+        for channel, status, n in con.execute(
+                "SELECT channel, status, count(*) FROM audit.alerts GROUP BY ALL ORDER BY 1, 2").fetchall():
+            lines.append(f"  audit.alerts: {channel:<8} {status:<8} {n}")
+        rows = con.execute(
+            "SELECT severity, message FROM audit.alerts WHERE channel = (SELECT min(channel) FROM audit.alerts) "
+            "AND created_at = (SELECT max(created_at) FROM audit.alerts) ORDER BY position LIMIT ?",
+            [latest]).fetchall()
+        if rows:
+            lines.append("  the latest alerts:")
+            lines += [f"  [{sev.upper()}] {message}" for sev, message in rows]
+    return "\n".join(lines) or "  no anomalies scanned and no alerts yet"
 
 
 def summary(settings: Settings) -> str:

@@ -82,6 +82,40 @@ class SourceSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go. Every channel that is configured is used; the log channel is on unless switched off."""
+
+    slack_webhook_url: Secret = Secret(None)
+    webhook_url: Secret = Secret(None)
+    webhook_token: Secret = Secret(None)  # sent as "Authorization: Bearer ..." to the generic webhook
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: Secret = Secret(None)
+    smtp_starttls: bool = True
+    email_from: str = "tradewatch@localhost"
+    email_to: tuple[str, ...] = ()
+    log: bool = True
+    min_severity: str = "warning"
+    lookback_months: int = 3  # anomalies older than this (behind their series' latest month) are stored, not sent
+    timeout_seconds: float = 10.0
+    use_airflow_connections: bool = True
+
+    @property
+    def secrets(self) -> list[str]:
+        return [v for s in (self.slack_webhook_url, self.webhook_url, self.webhook_token, self.smtp_password)
+                if (v := s.reveal())]
+
+
+@dataclass(frozen=True)
+class AnomalySettings:
+    z_threshold: float = 3.5
+    materiality_pct: float = 1.0
+    event_window_months: int = 6
+    yoy_total_pct: float = 20.0
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     duckdb_path: Path
@@ -92,11 +126,13 @@ class Settings:
     sources: dict[str, SourceSettings]
     start_month: date
     http: HttpPolicy
+    alerts: AlertSettings = AlertSettings()
+    anomalies: AnomalySettings = AnomalySettings()
 
     @property
     def secrets(self) -> list[str]:
         """Every secret value, for redaction."""
-        return [key for src in self.sources.values() if (key := src.api_key.reveal())]
+        return [key for src in self.sources.values() if (key := src.api_key.reveal())] + self.alerts.secrets
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -137,6 +173,60 @@ def _source(env: Mapping[str, str], name: str, default_url: str, key_variable: s
                           release_months_after=months_after, release_day=day)
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name}={raw!r}: use true or false")
+
+
+def _alerts(env: Mapping[str, str]) -> AlertSettings:
+    severity = (env.get("TRADEWATCH_ALERT_MIN_SEVERITY") or "warning").strip().lower()
+    if severity not in {"info", "warning", "critical"}:
+        raise ConfigurationError(f"TRADEWATCH_ALERT_MIN_SEVERITY={severity!r}: use info, warning or critical")
+    for name in ("TRADEWATCH_ALERT_SLACK_WEBHOOK_URL", "TRADEWATCH_ALERT_WEBHOOK_URL"):
+        if (url := env.get(name)) and not url.startswith(("https://", "http://")):
+            raise ConfigurationError(f"{name} must be an https:// URL (the value is not shown: it is a secret)")
+    recipients = tuple(a.strip() for a in (env.get("TRADEWATCH_ALERT_EMAIL_TO") or "").split(",") if a.strip())
+    if bad := [a for a in recipients if "@" not in a]:
+        raise ConfigurationError(f"TRADEWATCH_ALERT_EMAIL_TO: {bad[0]!r} is not an e-mail address")
+    port = _int(env, "TRADEWATCH_SMTP_PORT", 587)
+    return AlertSettings(
+        slack_webhook_url=Secret(env.get("TRADEWATCH_ALERT_SLACK_WEBHOOK_URL")),
+        webhook_url=Secret(env.get("TRADEWATCH_ALERT_WEBHOOK_URL")),
+        webhook_token=Secret(env.get("TRADEWATCH_ALERT_WEBHOOK_TOKEN")),
+        smtp_host=env.get("TRADEWATCH_SMTP_HOST") or None,
+        smtp_port=port,
+        smtp_user=env.get("TRADEWATCH_SMTP_USER") or None,
+        smtp_password=Secret(env.get("TRADEWATCH_SMTP_PASSWORD")),
+        smtp_starttls=_bool(env, "TRADEWATCH_SMTP_STARTTLS", port == 587),
+        email_from=env.get("TRADEWATCH_ALERT_EMAIL_FROM") or "tradewatch@localhost",
+        email_to=recipients,
+        log=_bool(env, "TRADEWATCH_ALERT_LOG", True),
+        min_severity=severity,
+        lookback_months=_int(env, "TRADEWATCH_ALERT_LOOKBACK_MONTHS", 3),
+        timeout_seconds=_float(env, "TRADEWATCH_ALERT_TIMEOUT_SECONDS", 10.0),
+        use_airflow_connections=_bool(env, "TRADEWATCH_ALERT_AIRFLOW_CONNECTIONS", True),
+    )
+
+
+def _anomalies(env: Mapping[str, str]) -> AnomalySettings:
+    settings = AnomalySettings(
+        z_threshold=_float(env, "TRADEWATCH_ANOMALY_Z_THRESHOLD", 3.5),
+        materiality_pct=_float(env, "TRADEWATCH_ANOMALY_MATERIALITY_PCT", 1.0),
+        event_window_months=_int(env, "TRADEWATCH_ANOMALY_EVENT_WINDOW_MONTHS", 6),
+        yoy_total_pct=_float(env, "TRADEWATCH_ANOMALY_YOY_PCT", 20.0),
+    )
+    if settings.z_threshold <= 0 or settings.yoy_total_pct <= 0 or not 0 <= settings.materiality_pct < 100:
+        raise ConfigurationError("TRADEWATCH_ANOMALY_Z_THRESHOLD and _YOY_PCT must be positive and "
+                                 "TRADEWATCH_ANOMALY_MATERIALITY_PCT a share from 0 to 100")
+    return settings
+
+
 def get_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from the environment (or from `env`, in tests)."""
     env = os.environ if env is None else env
@@ -167,4 +257,6 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         sources=sources,
         start_month=start_month,
         http=http,
+        alerts=_alerts(env),
+        anomalies=_anomalies(env),
     )

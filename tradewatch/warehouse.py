@@ -48,6 +48,12 @@ AUDIT_DDL = [
     """CREATE TABLE IF NOT EXISTS audit.release_decisions (
         release_id VARCHAR NOT NULL, action VARCHAR NOT NULL, reason VARCHAR, decided_by VARCHAR,
         decided_at TIMESTAMP NOT NULL)""",
+    # one row per alert and channel: sent once, retried while pending (tradewatch.alerts)
+    """CREATE TABLE IF NOT EXISTS audit.alerts (
+        alert_key VARCHAR NOT NULL, channel VARCHAR NOT NULL, kind VARCHAR NOT NULL, severity VARCHAR NOT NULL,
+        title VARCHAR NOT NULL, message VARCHAR NOT NULL, fields JSON, status VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL, created_at TIMESTAMP NOT NULL, position INTEGER NOT NULL,
+        last_attempt_at TIMESTAMP, sent_at TIMESTAMP, last_error VARCHAR, PRIMARY KEY (alert_key, channel))""",
 ]
 
 

@@ -5,7 +5,7 @@ import json
 import duckdb
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import Reply, make_settings
 from tradewatch import airflow_local
 
 pytestmark = pytest.mark.slow
@@ -20,10 +20,16 @@ def query(settings, sql):
         return con.execute(sql).fetchall()
 
 
+def received(receiver) -> list[dict]:
+    return [alert for body in receiver.bodies for alert in json.loads(body)["alerts"]]
+
+
 def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publishes_nothing(tmp_path,
-                                                                                           archive_copy):
+                                                                                           archive_copy,
+                                                                                           fake_publisher):
     settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(archive_copy))
-    extra = {"TRADEWATCH_START_MONTH": "2024-01"}
+    receiver = fake_publisher(Reply(200, b"ok"))
+    extra = {"TRADEWATCH_START_MONTH": "2024-01", "TRADEWATCH_ALERT_WEBHOOK_URL": f"{receiver.base_url}/hook"}
     log = tmp_path / "airflow.log"
 
     code = airflow_local.dags_test(settings, DAG_ID, LOGICAL_DATE, log, extra_env=extra, timeout=TIMEOUT)
@@ -45,6 +51,15 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
         ("USA", "CPI", 30), ("USA", "IMPORT_PRICES_ALL", 30), ("USA", "IMPORT_PRICES_FROM_CHN", 30),
         ("USA", "PPI", 30)]  # BLS: January of the year before 2024-01 onward, 2023-01 .. 2025-06
 
+    # The spring-2025 shock, found and sent once; with 18 months of history only the YoY rule applies.
+    assert query(settings, "SELECT method, confidence, severity, likely_cause_event_id FROM marts.anomalies "
+                           "WHERE series_id = 'total:USA:CHN:import' AND period_month = '2025-05-01'") == [
+        ("yoy", "low", "warning", "US-2025-30")]
+    first = received(receiver)
+    assert first and {a["kind"] for a in first} == {"anomaly"}
+    assert any(a["title"].startswith("US imports from China (US-reported) fell") for a in first)
+    assert all(a["period_month"] >= "2025-04-01" for a in first)  # recent only: history is stored, not paged
+
     # The publisher re-issues June with most rows missing: the run must fail at the gate and publish nothing.
     for level in ("HS2", "HS6"):
         path = archive_copy / f"census/imports_hs/2025-06_{level}.json"
@@ -56,5 +71,9 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
     assert "failed their quality suite" in text
     assert "tradewatch: task validate[0] of tradewatch_monthly_refresh failed" in text  # failure callback
     assert query(settings, "SELECT * FROM marts.trade_balance_monthly ORDER BY ALL") == marts
+    later = received(receiver)[len(first):]
+    assert [a["kind"] for a in later] == ["quarantine", "task_failure"]  # no anomaly sent twice
+    assert later[0]["release_id"].startswith("census_imports_hs:2025-06")
+    assert later[1]["title"] == "task validate[0] of tradewatch_monthly_refresh failed"
     assert query(settings, "SELECT status, vintage FROM audit.releases WHERE dataset = 'census_imports_hs' "
                            "AND period = '2025-06-01' ORDER BY vintage") == [("published", 1), ("quarantined", 2)]

@@ -1,0 +1,232 @@
+"""Alert channels: Slack-compatible webhook, generic JSON webhook, SMTP e-mail, and the log.
+
+Each channel takes a batch of alerts and delivers one digest (one Slack post, one webhook call, one e-mail), so a
+month with many anomalies does not flood anyone. A channel raises NotifierError on failure; the caller keeps the
+alerts pending and retries them on the next run. Configured from the environment (settings.alerts) and, inside
+Airflow, from the connections `tradewatch_slack`, `tradewatch_webhook` and `tradewatch_smtp`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from tradewatch.errors import TradewatchError
+from tradewatch.redact import redact
+from tradewatch.settings import AlertSettings, Secret
+
+log = logging.getLogger("tradewatch.alerts")
+
+DIGEST_LINES = 15
+MORE_QUERY = ("SELECT period_label, series_label, change_pct, severity, likely_cause FROM marts.anomalies "
+              "WHERE severity <> 'info' ORDER BY period_month DESC, severity")
+CONNECTION_IDS = {"slack": "tradewatch_slack", "webhook": "tradewatch_webhook", "email": "tradewatch_smtp"}
+
+
+class NotifierError(TradewatchError):
+    """A channel could not deliver; the alerts stay pending."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    key: str  # what makes it the same alert on the next run (an anomaly id, a release id)
+    kind: str  # anomaly | quarantine | task_failure
+    severity: str  # info | warning | critical
+    title: str  # one line: what happened
+    text: str  # the message: by how much, since when, the likely cause, the query to see it
+    fields: dict[str, Any] = field(default_factory=dict)  # structured, for the JSON webhook
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, alerts: Sequence[Alert]) -> None: ...
+
+
+def subject(alerts: Sequence[Alert]) -> str:
+    if len(alerts) == 1:
+        return f"tradewatch: {alerts[0].title}"
+    return f"tradewatch: {len(alerts)} new alerts — {alerts[0].title}"
+
+
+def digest_lines(alerts: Sequence[Alert]) -> list[str]:
+    lines = [f"[{a.severity.upper()}] {a.text}" for a in alerts[:DIGEST_LINES]]
+    if len(alerts) > DIGEST_LINES:
+        lines.append(f"... and {len(alerts) - DIGEST_LINES} more. All of them: {MORE_QUERY}")
+    return lines
+
+
+@dataclass
+class LogChannel:
+    name: str = "log"
+
+    def send(self, alerts: Sequence[Alert]) -> None:
+        level = logging.ERROR if any(a.kind != "anomaly" for a in alerts) else logging.WARNING
+        log.log(level, "ALERT %s", subject(alerts))
+        for line in digest_lines(alerts):
+            log.log(level, "ALERT %s", line)
+
+
+def _post_json(url: Secret, payload: dict, timeout: float, headers: dict[str, str], secrets: list[str]) -> None:
+    target = url.reveal() or ""
+    request = urllib.request.Request(target, data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (https or a test server)
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise NotifierError(f"the receiver answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise NotifierError(redact(f"could not reach the receiver: {reason}", [target, *secrets])) from None
+
+
+@dataclass
+class SlackChannel:
+    url: Secret
+    timeout: float = 10.0
+    name: str = "slack"
+
+    def payload(self, alerts: Sequence[Alert]) -> dict:
+        blocks = [{"type": "header", "text": {"type": "plain_text", "text": subject(alerts)[:150]}}]
+        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": line[:2900]}}
+                   for line in digest_lines(alerts)]
+        return {"text": subject(alerts), "blocks": blocks}
+
+    def send(self, alerts: Sequence[Alert]) -> None:
+        _post_json(self.url, self.payload(alerts), self.timeout, {}, [])
+
+
+@dataclass
+class WebhookChannel:
+    url: Secret
+    token: Secret = field(default_factory=lambda: Secret(None))
+    timeout: float = 10.0
+    name: str = "webhook"
+
+    def payload(self, alerts: Sequence[Alert]) -> dict:
+        return {"source": "tradewatch", "summary": subject(alerts), "count": len(alerts),
+                "alerts": [{"key": a.key, "kind": a.kind, "severity": a.severity, "title": a.title,
+                            "message": a.text, **a.fields} for a in alerts]}
+
+    def send(self, alerts: Sequence[Alert]) -> None:
+        token = self.token.reveal()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        _post_json(self.url, self.payload(alerts), self.timeout, headers, [token] if token else [])
+
+
+@dataclass
+class EmailChannel:
+    host: str
+    port: int
+    sender: str
+    recipients: tuple[str, ...]
+    user: str | None = None
+    password: Secret = field(default_factory=lambda: Secret(None))
+    starttls: bool = True
+    timeout: float = 10.0
+    name: str = "email"
+
+    def message(self, alerts: Sequence[Alert]) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = subject(alerts)
+        msg["From"] = self.sender
+        msg["To"] = ", ".join(self.recipients)
+        msg.set_content("\n\n".join(digest_lines(alerts)) + "\n\n-- tradewatch\n")
+        return msg
+
+    def send(self, alerts: Sequence[Alert]) -> None:
+        password = self.password.reveal()
+        try:
+            smtp_class = smtplib.SMTP_SSL if self.port == 465 else smtplib.SMTP
+            with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls and smtp_class is smtplib.SMTP:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user and password:
+                    smtp.login(self.user, password)
+                smtp.send_message(self.message(alerts))
+        except (smtplib.SMTPException, OSError) as exc:
+            raise NotifierError(redact(f"SMTP {self.host}:{self.port} failed: {exc}",
+                                       [password] if password else [])) from None
+
+
+ConnectionLookup = Callable[[str], "dict[str, Any] | None"]
+
+
+def airflow_connection(conn_id: str) -> dict[str, Any] | None:
+    """An Airflow connection as a dict, or None when it does not exist (or Airflow is not installed)."""
+    try:
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+    except ImportError:
+        return None
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+    return {"host": conn.host, "port": conn.port, "login": conn.login, "password": conn.password,
+            "schema": conn.schema, "extra": conn.extra_dejson}
+
+
+def _url_of(conn: dict[str, Any]) -> str | None:
+    """The URL held by a connection: a full URL in password (Slack convention) or in host."""
+    for candidate in (conn.get("password"), conn.get("host")):
+        if candidate and str(candidate).startswith(("https://", "http://")):
+            return str(candidate)
+    return None
+
+
+def channels(settings: AlertSettings, lookup: ConnectionLookup | None = None) -> list[Channel]:
+    """Every configured channel; an Airflow connection replaces the environment's channel of the same kind."""
+    found: dict[str, Channel] = {}
+    if settings.log:
+        found["log"] = LogChannel()
+    if settings.slack_webhook_url:
+        found["slack"] = SlackChannel(settings.slack_webhook_url, settings.timeout_seconds)
+    if settings.webhook_url:
+        found["webhook"] = WebhookChannel(settings.webhook_url, settings.webhook_token, settings.timeout_seconds)
+    if settings.smtp_host and settings.email_to:
+        found["email"] = EmailChannel(settings.smtp_host, settings.smtp_port, settings.email_from,
+                                      settings.email_to, settings.smtp_user, settings.smtp_password,
+                                      settings.smtp_starttls, settings.timeout_seconds)
+    if lookup is not None and settings.use_airflow_connections:
+        found.update(_from_connections(settings, lookup))
+    return list(found.values())
+
+
+def _from_connections(settings: AlertSettings, lookup: ConnectionLookup) -> dict[str, Channel]:
+    found: dict[str, Channel] = {}
+    if (conn := lookup(CONNECTION_IDS["slack"])) and (url := _url_of(conn)):
+        found["slack"] = SlackChannel(Secret(url), settings.timeout_seconds)
+    if (conn := lookup(CONNECTION_IDS["webhook"])) and (url := _url_of(conn) or None):
+        token = conn.get("password") if conn.get("password") != url else None
+        found["webhook"] = WebhookChannel(Secret(url), Secret(token), settings.timeout_seconds)
+    if (conn := lookup(CONNECTION_IDS["email"])) and conn.get("host"):
+        extra = conn.get("extra") or {}
+        recipients = extra.get("to") or ",".join(settings.email_to)
+        recipients = tuple(r.strip() for r in (recipients.split(",") if isinstance(recipients, str) else recipients)
+                           if r.strip())
+        port = int(conn.get("port") or settings.smtp_port)
+        found["email"] = EmailChannel(conn["host"], port, extra.get("from") or settings.email_from, recipients,
+                                      conn.get("login"), Secret(conn.get("password")),
+                                      bool(extra.get("starttls", port == 587)), settings.timeout_seconds)
+    return found
+
+
+def connection_secrets(lookup: ConnectionLookup | None) -> list[str]:
+    """The secret values held in the alert connections, for redaction."""
+    if lookup is None:
+        return []
+    out = []
+    for conn_id in CONNECTION_IDS.values():
+        if conn := lookup(conn_id):
+            out += [v for v in (conn.get("password"), _url_of(conn)) if v]
+    return out
