@@ -3,7 +3,8 @@
 
 Fetch the month's official releases (live, or replayed from the release archive), land the raw bytes, load them
 into `raw` as pending vintages, validate each with its Great Expectations suite (write, audit, publish), rebuild
-the dbt marts, scan every series for anomalies, send the new ones to the alert channels once, and report.
+the dbt marts, scan every series for anomalies, send the new ones to the alert channels once, publish the marts
+for readers (DuckDB snapshot, Parquet, PostgreSQL, HTML report) only after all of that succeeded, and report.
 The reference month comes from the run's logical date and the publisher's lag, never from the wall clock;
 months missing since TRADEWATCH_START_MONTH are filled in the same run.
 
@@ -86,18 +87,29 @@ def tradewatch_monthly_refresh():
 
         return pipeline.send_alerts(get_settings(), airflow_connection)
 
+    @task(pool=WAREHOUSE_WRITER_POOL)
+    def publish(scanned: dict) -> dict:
+        from tradewatch import pipeline
+        from tradewatch.notifiers import airflow_connection
+        from tradewatch.settings import get_settings
+
+        return pipeline.publish(get_settings(), airflow_connection)
+
     @task
-    def report(alerted: dict) -> str:
+    def report(published: dict, alerted: dict) -> str:
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
         text = pipeline.summary(get_settings())
         print(text)
+        print(f"published {published['publication_id']}: snapshot {published['snapshot']}, report "
+              f"{published['report']}")
         return text
 
     fetched = fetch.expand(work=plan())
     validated = validate.expand(loaded=load.expand(fetched=fetched))
-    report(send_alerts(scan_anomalies(build_marts(validated))))
+    scanned = scan_anomalies(build_marts(validated))
+    report(publish(scanned), send_alerts(scanned))
 
 
 tradewatch_monthly_refresh()

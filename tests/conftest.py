@@ -193,3 +193,68 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def system_tool_missing(what: str) -> None:
+    """Skip on a developer machine without a Debian package a test needs; fail in CI, which installs them."""
+    if os.environ.get("TRADEWATCH_CI"):
+        pytest.fail(f"{what} is not installed; .ci/run installs it with apt-get")
+    pytest.skip(f"{what} is not installed (apt-get install it, or run .ci/run)")
+
+
+@dataclass
+class PostgresServer:
+    host: str
+    port: int
+    superuser: str
+    password: str
+
+    def url(self, user: str | None = None, password: str | None = None, dbname: str = "postgres") -> str:
+        return f"postgresql://{user or self.superuser}:{password or self.password}@{self.host}:{self.port}/{dbname}"
+
+
+def _postgres_bin() -> Path | None:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (the Debian package's binaries) on 127.0.0.1 and a free port, password auth."""
+    import subprocess
+    import tempfile
+
+    bindir = _postgres_bin()
+    if bindir is None:
+        system_tool_missing("PostgreSQL (postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="tw-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the package's postgres user
+        shutil.chown(root, "postgres", "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    password = "super-secret-pg"
+    pwfile = root / "pw"
+    pwfile.write_text(password + "\n")
+    if run_as:
+        shutil.chown(pwfile, "postgres", "postgres")
+    port = free_port()
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres", f"--pwfile={pwfile}",
+                    "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-instructions"],
+                   check=True, capture_output=True)
+    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
+    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(root / "data"), "-o", options, "-l",
+                    str(root / "server.log"), "-w", "start"], check=True, capture_output=True)
+    try:
+        yield PostgresServer("127.0.0.1", port, "postgres", password)
+    finally:
+        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "-w", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def chromium_binary() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    system_tool_missing("Chromium (chromium)")
+    return ""

@@ -78,7 +78,8 @@ def anomaly_text(row: dict) -> str:
     else:
         score = f"; robust z {row['score']:+.1f}" if row["score"] is not None else ""
         confidence = ", low confidence: under 36 months of history" if row["confidence"] == "low" else ""
-        parts.append(f"{_money(row['observed'], unit)} a month against {_money(row['expected'], unit)} expected"
+        per = " a month" if unit == "usd" else ""
+        parts.append(f"{_money(row['observed'], unit)}{per} against {_money(row['expected'], unit)} expected"
                      f"{score}{confidence}.")
         if row["change_pct"] is not None and row["change_pct"] < 0 and "yoy" in row["method"]:
             if row["largest_fall_since"]:

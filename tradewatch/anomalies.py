@@ -510,6 +510,26 @@ def rules_from(settings) -> Rules:
                  event_window_months=a.event_window_months, yoy_total_pct=a.yoy_total_pct)
 
 
+ANOMALY_DOCS = {
+    "": "Anomalous drops per series and period: observed vs expected, score, method, severity, and the tariff steps "
+        "and export controls in the window before it (docs/anomalies.md). One row per series x period x category.",
+    "anomaly_id": "Stable id (series, period, category): the alert key; an anomaly is sent once",
+    "series_id": "domain:reporter:partner:flow:code[:source]", "domain": "total, chapter, basket, price, "
+    "mirror_gap or release", "period_month": "First month of the period judged (February for January+February)",
+    "months_in_period": "Months judged together (2 around the Lunar New Year and for China's January-February)",
+    "category": "economic (a move in trade or prices) or data (a series or release that shrank or vanished)",
+    "method": "yoy, robust_z, yoy+robust_z, went_to_zero, vanished or release_shrank",
+    "observed": "Value per month in the period (US$, index points, ratio or cells)",
+    "expected": "Last period's level carried by the usual seasonal change (robust_z), else last year's value",
+    "change_pct": "Change on the same period a year earlier, %", "score": "Robust z-score of the log change "
+    "against the same month of earlier years (median and MAD)", "confidence": "low when under 36 months of history",
+    "severity": "critical, warning or info (info: immaterial, never sent)",
+    "largest_fall_since": "Last earlier period with a YoY fall at least as large; null = the largest on record",
+    "likely_cause": "The likeliest of the events in the window (association in time, not attribution)",
+    "events": "Events effective in the six months before the period, by date", "query": "SQL to see this anomaly",
+}
+
+
 def scan(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[Anomaly]:
     """Detect over every series in the marts and replace `marts.anomalies` in one transaction."""
     series_list = load_series(con)
@@ -535,6 +555,9 @@ def write(con: duckdb.DuckDBPyConnection, found: Sequence[Anomaly]) -> None:
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("DROP TABLE IF EXISTS marts.anomalies")
         con.execute(ANOMALIES_DDL)
+        for column, doc in ANOMALY_DOCS.items():
+            target = f"COLUMN marts.anomalies.{column}" if column else "TABLE marts.anomalies"
+            con.execute(f"COMMENT ON {target} IS '{doc.replace(chr(39), chr(39) * 2)}'")
         if rows:
             con.executemany(f"INSERT INTO marts.anomalies VALUES ({', '.join('?' * len(rows[0]))})", rows)
         con.execute("COMMIT")

@@ -212,6 +212,37 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serving(args: argparse.Namespace) -> int:
+    from tradewatch import pipeline, serving_pg
+
+    settings = get_settings()
+    if args.action == "init":
+        target = serving_pg.target(settings)
+        if target is None:
+            raise TradewatchError("TRADEWATCH_SERVING_URL is not set: point it at the PostgreSQL serving database, "
+                                  "e.g. postgresql://tradewatch:...@localhost:5432/tradewatch_serving")
+        for line in serving_pg.init(target):
+            print(line)
+    else:
+        result = pipeline.publish(settings)
+        print(f"published {len(result['marts'])} marts as {result['publication_id']}")
+        for key in ("snapshot", "parquet", "report"):
+            print(f"  {key}: {result[key]}")
+        if "postgres" in result:
+            print(f"  PostgreSQL: {result['postgres']['tables']} tables in schema marts")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tradewatch import report
+
+    path = report.write(get_settings(), Path(args.out) if args.out else None)
+    print(f"report: {path}  (open it in a browser: file://{path.resolve()})")
+    return 0
+
+
 def _publisher_names() -> list[str]:
     from tradewatch.settings import SOURCE_DEFAULTS
 
@@ -259,6 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("alerts", help="alert channels: list what was sent, send what is pending, test the channels")
     p.add_argument("action", choices=["list", "send", "test"])
     p.set_defaults(func=cmd_alerts)
+
+    p = sub.add_parser("serving", help="the serving outputs: init (PostgreSQL schema and read-only role, "
+                                       "idempotent) or publish (snapshot, Parquet, PostgreSQL, report now)")
+    p.add_argument("action", choices=["init", "publish"])
+    p.set_defaults(func=cmd_serving)
+
+    p = sub.add_parser("report", help="write the static HTML report (works offline)")
+    p.add_argument("--out", help="file to write (default: TRADEWATCH_SERVING_DIR/report/index.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("quality", help="quarantined releases: list, release with a reason, or re-validate")
     p.add_argument("action", choices=["list", "release", "revalidate"])

@@ -180,6 +180,15 @@ def send_alerts(settings: Settings, lookup: ConnectionLookup | None = None) -> d
     return {"sent": result.sent, "pending": result.pending, "errors": result.errors}
 
 
+def publish(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
+    """After a fully successful refresh: PostgreSQL (if configured), the DuckDB snapshot, Parquet, the report."""
+    from tradewatch import report, serve
+
+    result = serve.publish(settings, lookup)
+    result["report"] = str(report.write(settings))
+    return result
+
+
 def alerts_summary(settings: Settings, latest: int = 10) -> str:
     """Anomalies by severity, alerts by channel and status, and the latest alerts sent."""
     lines = []
@@ -192,12 +201,13 @@ def alerts_summary(settings: Settings, latest: int = 10) -> str:
                 "SELECT channel, status, count(*) FROM audit.alerts GROUP BY ALL ORDER BY 1, 2").fetchall():
             lines.append(f"  audit.alerts: {channel:<8} {status:<8} {n}")
         rows = con.execute(
-            "SELECT severity, message FROM audit.alerts WHERE channel = (SELECT min(channel) FROM audit.alerts) "
-            "AND created_at = (SELECT max(created_at) FROM audit.alerts) ORDER BY position LIMIT ?",
+            "SELECT severity, title, created_at FROM audit.alerts WHERE channel = (SELECT min(channel) FROM "
+            "audit.alerts) AND created_at = (SELECT max(created_at) FROM audit.alerts) ORDER BY position LIMIT ?",
             [latest]).fetchall()
         if rows:
-            lines.append("  the latest alerts:")
-            lines += [f"  [{sev.upper()}] {message}" for sev, message in rows]
+            lines.append(f"  the most recent alerts, first recorded {rows[0][2]:%Y-%m-%d %H:%M} UTC (full messages in "
+                         "the log; `tradewatch anomalies` lists every anomaly):")
+            lines += [f"  [{sev.upper()}] {title}" for sev, title, _ in rows]
     return "\n".join(lines) or "  no anomalies scanned and no alerts yet"
 
 

@@ -6,6 +6,7 @@ Call `get_settings()` inside a task or command, never at import time.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -116,6 +117,25 @@ class AnomalySettings:
 
 
 @dataclass(frozen=True)
+class ServingSettings:
+    """Where readers get the marts: files under `directory`, and a PostgreSQL database when `url` is set."""
+
+    directory: Path
+    url: Secret = Secret(None)  # postgresql://owner:password@host:port/dbname
+    reader_role: str = "tradewatch_reader"
+    reader_password: Secret = Secret(None)
+    keep_publications: int = 3
+
+    @property
+    def secrets(self) -> list[str]:
+        from urllib.parse import urlsplit
+
+        url = self.url.reveal()
+        password = urlsplit(url).password if url else None
+        return [v for v in (url, password, self.reader_password.reveal()) if v]
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     duckdb_path: Path
@@ -126,13 +146,15 @@ class Settings:
     sources: dict[str, SourceSettings]
     start_month: date
     http: HttpPolicy
+    serving: ServingSettings
     alerts: AlertSettings = AlertSettings()
     anomalies: AnomalySettings = AnomalySettings()
 
     @property
     def secrets(self) -> list[str]:
         """Every secret value, for redaction."""
-        return [key for src in self.sources.values() if (key := src.api_key.reveal())] + self.alerts.secrets
+        keys = [key for src in self.sources.values() if (key := src.api_key.reveal())]
+        return keys + self.alerts.secrets + self.serving.secrets
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -227,6 +249,22 @@ def _anomalies(env: Mapping[str, str]) -> AnomalySettings:
     return settings
 
 
+def _serving(env: Mapping[str, str], data_dir: Path) -> ServingSettings:
+    url = env.get("TRADEWATCH_SERVING_URL") or None
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigurationError("TRADEWATCH_SERVING_URL must be a postgresql://user:password@host:port/dbname URL "
+                                 "(the value is not shown: it holds a password)")
+    role = env.get("TRADEWATCH_SERVING_READER") or "tradewatch_reader"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ConfigurationError(f"TRADEWATCH_SERVING_READER={role!r}: a role name of lower-case letters, digits and "
+                                 "underscores")
+    keep = _int(env, "TRADEWATCH_SERVING_KEEP", 3)
+    return ServingSettings(
+        directory=Path(env.get("TRADEWATCH_SERVING_DIR") or data_dir / "serving").resolve(),
+        url=Secret(url), reader_role=role, reader_password=Secret(env.get("TRADEWATCH_SERVING_READER_PASSWORD")),
+        keep_publications=max(keep, 2))
+
+
 def get_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from the environment (or from `env`, in tests)."""
     env = os.environ if env is None else env
@@ -257,6 +295,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         sources=sources,
         start_month=start_month,
         http=http,
+        serving=_serving(env, data_dir),
         alerts=_alerts(env),
         anomalies=_anomalies(env),
     )

@@ -12,7 +12,7 @@ from tests.conftest import REPO_ROOT
 DAGS = REPO_ROOT / "dags"
 APPROVED_TAGS = {"tradewatch", "census", "refresh"}
 #: Tasks that write the DuckDB warehouse: DuckDB has one writer, so they must queue in the one-slot pool.
-WRITERS = {"plan", "load", "validate", "build_marts", "scan_anomalies", "send_alerts"}
+WRITERS = {"plan", "load", "validate", "build_marts", "scan_anomalies", "send_alerts", "publish"}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,8 @@ def test_refresh_shape_write_audit_publish(report):
     assert tasks["build_marts"]["outlets"] == ["tradewatch://warehouse/marts"]
     assert tasks["scan_anomalies"]["upstream"] == ["build_marts"]  # detection over the fresh marts
     assert tasks["send_alerts"]["upstream"] == ["scan_anomalies"]
-    assert tasks["report"]["upstream"] == ["send_alerts"]
+    assert tasks["publish"]["upstream"] == ["scan_anomalies"]  # readers get it only after everything before
+    assert tasks["report"]["upstream"] == ["publish", "send_alerts"]
     refresh = report["dags"]["tradewatch_monthly_refresh"]
     assert refresh["max_active_runs"] == 1
     assert refresh["cron"] == "0 6 10 * *"  # monthly, after the Census release of the month two back

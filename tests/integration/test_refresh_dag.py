@@ -60,6 +60,17 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
     assert any(a["title"].startswith("US imports from China (US-reported) fell") for a in first)
     assert all(a["period_month"] >= "2025-04-01" for a in first)  # recent only: history is stored, not paged
 
+    # Published for readers: the snapshot with every mart and the anomalies, Parquet, the report.
+    snapshot = settings.serving.directory / "tradewatch.duckdb"
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        published = con.execute("SELECT publication_id FROM marts.publication").fetchall()
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'trade_balance_monthly' "
+                           "AND column_name = 'balance_usd'").fetchall()[0][0]  # dbt docs carried as comments
+    assert {"trade_monthly", "trade_balance_monthly", "anomalies", "publication"} <= tables
+    assert (settings.serving.directory / "parquet" / "current" / "anomalies.parquet").exists()
+    assert (settings.serving.directory / "report" / "index.html").exists()
+
     # The publisher re-issues June with most rows missing: the run must fail at the gate and publish nothing.
     for level in ("HS2", "HS6"):
         path = archive_copy / f"census/imports_hs/2025-06_{level}.json"
@@ -71,6 +82,8 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
     assert "failed their quality suite" in text
     assert "tradewatch: task validate[0] of tradewatch_monthly_refresh failed" in text  # failure callback
     assert query(settings, "SELECT * FROM marts.trade_balance_monthly ORDER BY ALL") == marts
+    with duckdb.connect(str(snapshot), read_only=True) as con:  # a failed refresh publishes nothing
+        assert con.execute("SELECT publication_id FROM marts.publication").fetchall() == published
     later = received(receiver)[len(first):]
     assert [a["kind"] for a in later] == ["quarantine", "task_failure"]  # no anomaly sent twice
     assert later[0]["release_id"].startswith("census_imports_hs:2025-06")

@@ -1,0 +1,228 @@
+"""The static HTML report: one self-contained page (inline SVG and CSS, no script, no CDN) that works offline.
+
+Panels: the bilateral balance as each side reports it, the mirror gap, statutory vs effective tariffs with the
+events marked, the commodity baskets, prices, and the latest anomalies. Read from the published snapshot (what
+readers see), or from the warehouse when nothing has been published yet.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from tradewatch.settings import Settings
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
+BASKETS = (("rare_earths", "Rare earths"), ("semiconductors", "Chips"), ("smartphones", "Phones"),
+           ("passenger_cars", "Cars"), ("ships", "Ships"), ("home_appliances", "Appliances"))
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    points: Sequence[tuple[date, float]]
+
+
+@dataclass(frozen=True)
+class Marker:
+    when: date
+    label: str
+
+
+def _x(d: date, start: date, end: date, left: float, width: float) -> float:
+    span = max((end - start).days, 1)
+    return left + width * (d - start).days / span
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    if high <= low:
+        high = low + 1
+    raw = (high - low) / count
+    magnitude = 10 ** len(str(int(raw))) / 10 if raw >= 1 else 10 ** -len(str(int(1 / raw)))
+    step = min((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw), default=raw)
+    first = int(low // step) * step
+    return [first + i * step for i in range(count + 3) if first + i * step <= high + step * 0.001]
+
+
+def line_chart(title: str, lines: Sequence[Line], unit: str, markers: Sequence[Marker] = (), width: int = 920,
+               height: int = 280, zero: bool = False) -> str:
+    """An SVG line chart with axes, a legend and event markers (hover a marker for the event)."""
+    left, right, top, bottom = 64, 16, 36, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+    points = [p for line in lines for p in line.points if p[1] is not None]
+    if not points:
+        return f'<figure class="chart"><figcaption>{html.escape(title)}</figcaption><p>No data yet.</p></figure>'
+    start, end = min(p[0] for p in points), max(p[0] for p in points)
+    low, high = min(p[1] for p in points), max(p[1] for p in points)
+    if zero:
+        low, high = min(low, 0), max(high, 0)
+    ticks = _ticks(low, high)
+    low, high = min(low, ticks[0]), max(high, ticks[-1])
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (v - low) / ((high - low) or 1))
+
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}" '
+             f'xmlns="http://www.w3.org/2000/svg">']
+    for tick in ticks:
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" class="grid"/>'
+                     f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" class="ytick">{tick:,.4g}</text>')
+    if low < 0 < high:
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" class="zero"/>')
+    for year in range(start.year + (start.month > 1), end.year + 1):
+        x = _x(date(year, 1, 1), start, end, left, plot_w)
+        parts.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" class="xtick">{year}</text>'
+                     f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - bottom}" class="grid"/>')
+    for marker in markers:
+        if start <= marker.when <= end:
+            x = _x(marker.when, start, end, left, plot_w)
+            parts.append(f'<g class="event"><line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - bottom}"/>'
+                         f'<circle cx="{x:.1f}" cy="{top + 3}" r="3"/><title>{html.escape(marker.label)}</title></g>')
+    legend_x = left + 8
+    for index, line in enumerate(lines):
+        color = PALETTE[index % len(PALETTE)]
+        coords = " ".join(f"{_x(d, start, end, left, plot_w):.1f},{y(v):.1f}" for d, v in line.points
+                          if v is not None)
+        parts.append(f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="1.8"/>')
+        parts.append(f'<rect x="{legend_x}" y="10" width="12" height="4" fill="{color}"/>'
+                     f'<text x="{legend_x + 16}" y="16" class="legend">{html.escape(line.label)}</text>')
+        legend_x += 16 + 6.6 * len(line.label) + 18
+    parts.append(f'<text x="12" y="{top - 8}" class="unit">{html.escape(unit)}</text></svg>')
+    return f'<figure class="chart"><figcaption>{html.escape(title)}</figcaption>{"".join(parts)}</figure>'
+
+
+def _series(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> list[tuple[date, float]]:
+    return [(d, float(v)) for d, v in con.execute(sql, list(params)).fetchall() if v is not None]
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = ?",
+                            [name]).fetchall()[0][0])
+
+
+def panels(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(section title, HTML) for each panel."""
+    out = []
+    rows = con.execute(
+        "SELECT date_effective, side, measure, coalesce(affected_baskets, ''), coalesce(hs_scope, '') FROM "
+        "marts.tariff_events WHERE NOT is_alternative AND date_effective IS NOT NULL ORDER BY 1"
+    ).fetchall() if _table(con, "tariff_events") else []
+    events = [Marker(d, f"{d.isoformat()} {side} {measure}") for d, side, measure, _, _ in rows]
+    per_month = "/ months_in_period / 1e9"
+    us = _series(con, f"SELECT period_month, balance_usd {per_month} FROM marts.trade_balance_monthly WHERE "
+                      "reporter_iso3 = 'USA' AND partner_iso3 = 'CHN' ORDER BY 1")
+    cn = _series(con, f"SELECT period_month, -balance_usd {per_month} FROM marts.trade_balance_monthly WHERE "
+                      "reporter_iso3 = 'CHN' AND partner_iso3 = 'USA' ORDER BY 1")
+    out.append(("The bilateral balance, as each side reports it", line_chart(
+        "US balance with China: US-reported vs China-reported (sign turned to the US side)",
+        [Line("US-reported (Census)", us), Line("China-reported (GACC), monthly average", cn)],
+        "US$ bn a month", events, zero=True)))
+    gap_sql = "SELECT period_month, gap_pct FROM marts.mirror_gap_monthly WHERE direction = ? ORDER BY 1"
+    gaps = [Line(direction, _series(con, gap_sql, [direction])) for direction in ("CN->US", "US->CN")]
+    out.append(("The mirror gap", line_chart("Importer-reported minus exporter-reported, % of exporter-reported",
+                                             gaps, "%", zero=True)))
+    tariff = [Line(label, _series(con, f"SELECT period_month, {column} FROM marts.tariff_rates_monthly WHERE "
+                                       "imposing_side = ? AND hs_level = 'TOTAL' ORDER BY 1", [side]))
+              for label, column, side in (("US statutory additional rate", "statutory_additional_rate_pct", "US"),
+                                          ("US effective rate (duty / value)", "effective_rate_pct", "US"),
+                                          ("China statutory additional rate", "statutory_additional_rate_pct", "CN"))]
+    out.append(("Tariffs: what is announced and what is collected", line_chart(
+        "Statutory vs effective tariff on the other side's goods; each dot a dated event (hover for it)",
+        tariff, "%", events)))
+    basket_html = []
+    basket_sql = ("SELECT period_month, value_usd / 1e6 FROM marts.commodity_trade_monthly WHERE basket = ? AND "
+                  "reporter_iso3 = 'USA' AND flow = ? ORDER BY 1")
+    for basket, label in BASKETS:
+        lines = [Line(f"US {flow}s", _series(con, basket_sql, [basket, flow])) for flow in ("import", "export")]
+        basket_markers = [Marker(d, f"{d.isoformat()} {side} {measure}") for d, side, measure, baskets, scope in rows
+                          if basket in baskets.split(";") or (scope == "all" and side == "US")]
+        basket_html.append(line_chart(f"{label}: US imports from and exports to China", lines, "US$ m",
+                                      basket_markers, width=450, height=220))
+    out.append(("Commodity baskets", f'<div class="grid2">{"".join(basket_html)}</div>'))
+    prices = [Line(label, _series(con, "SELECT period_month, yoy_pct FROM marts.prices_monthly WHERE "
+                                       "country_iso3 = ? AND series_code = ? ORDER BY 1", [country, code]))
+              for label, country, code in (("US CPI", "USA", "CPI"), ("US import prices from China", "USA",
+                                                                       "IMPORT_PRICES_FROM_CHN"),
+                                           ("China CPI", "CHN", "CPI"), ("China PPI", "CHN", "PPI"))]
+    out.append(("Prices", line_chart("Year-on-year change", prices, "% YoY", zero=True)))
+    out.append(("Latest anomalies", _anomalies(con)))
+    return out
+
+
+def _anomalies(con: duckdb.DuckDBPyConnection, limit: int = 25) -> str:
+    if not _table(con, "anomalies"):
+        return "<p>No anomaly scan yet.</p>"
+    rows = con.execute(
+        "SELECT period_label, severity, series_label, method, change_pct, score, likely_cause FROM marts.anomalies "
+        "WHERE severity <> 'info' ORDER BY period_month DESC, list_position(['critical', 'warning'], severity), "
+        "series_id LIMIT ?", [limit]).fetchall()
+    if not rows:
+        return "<p>No material anomaly.</p>"
+    body = "".join(
+        f'<tr class="{html.escape(sev)}"><td>{html.escape(when)}</td><td>{html.escape(sev)}</td>'
+        f"<td>{html.escape(label)}</td><td>{html.escape(method)}</td>"
+        f"<td>{'' if change is None else f'{change:+.1f}%'}</td><td>{'' if score is None else f'{score:+.1f}'}</td>"
+        f"<td>{html.escape(cause or '')}</td></tr>" for when, sev, label, method, change, score, cause in rows)
+    return ("<table><thead><tr><th>period</th><th>severity</th><th>series</th><th>method</th><th>YoY</th>"
+            f"<th>z</th><th>likely cause</th></tr></thead><tbody>{body}</tbody></table>")
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;color:#222}
+h1{font-size:1.5em;margin-bottom:0} .meta{color:#666;margin-top:4px} .synthetic{background:#fff3cd;padding:8px}
+h2{font-size:1.15em;margin-top:28px;border-bottom:1px solid #ddd} figure{margin:8px 0}
+figcaption{font-size:.9em;color:#444;margin-bottom:4px} svg{width:100%;height:auto;background:#fff}
+.grid{stroke:#eee} .zero{stroke:#999} .ytick{font-size:11px;text-anchor:end;fill:#555}
+.xtick{font-size:11px;text-anchor:middle;fill:#555} .legend{font-size:12px;fill:#333} .unit{font-size:11px;fill:#555}
+.event line{stroke:#bbb;stroke-dasharray:3 3} .event circle{fill:#888} .event:hover line{stroke:#d62728}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:8px} table{border-collapse:collapse;font-size:.85em}
+td,th{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top} tr.critical td{color:#a00}
+"""
+
+
+def render(con: duckdb.DuckDBPyConnection, generated: datetime | None = None) -> str:
+    generated = generated or datetime.now(UTC)
+    publication = ""
+    if _table(con, "publication"):
+        publication = f" · publication {con.execute('SELECT publication_id FROM marts.publication').fetchall()[0][0]}"
+    latest = con.execute("SELECT max(period_month) FROM marts.trade_balance_monthly").fetchall()[0][0] \
+        if _table(con, "trade_balance_monthly") else None
+    synthetic = _table(con, "trade_balance_monthly") and con.execute(
+        "SELECT bool_or(is_synthetic) FROM marts.trade_balance_monthly").fetchall()[0][0]
+    banner = ('<p class="synthetic">Built from the SYNTHETIC sample archive: the shapes are realistic, the figures '
+              "are invented (except the pinned May 2025 headlines). Go live for published data.</p>"
+              if synthetic else "")
+    sections = "".join(f"<section><h2>{html.escape(title)}</h2>{body}</section>" for title, body in panels(con))
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tradewatch: US–China trade</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>'
+            f"<h1>tradewatch: the US–China trade conflict in official data</h1>"
+            f'<p class="meta">Data to {latest:%B %Y}{publication} · generated {generated:%Y-%m-%d %H:%M} UTC · '
+            "sources: US Census, China customs (GACC), UN Comtrade, BLS, NBS, USITC</p>"
+            if latest else "<h1>tradewatch</h1><p>No data yet: run the refresh.</p>") + (
+            f"{banner}{sections}</body></html>" if latest else "</body></html>")
+
+
+def write(settings: Settings, out: Path | None = None) -> Path:
+    """Render from the published snapshot (or the warehouse) and write the page atomically."""
+    from tradewatch.serve import SNAPSHOT_NAME
+    from tradewatch.warehouse import connect
+
+    snapshot = settings.serving.directory / SNAPSHOT_NAME
+    source = snapshot if snapshot.exists() else settings.duckdb_path
+    con = connect(source, read_only=True)
+    try:
+        page = render(con)
+    finally:
+        con.close()
+    out = out or settings.serving.directory / "report" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
