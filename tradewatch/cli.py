@@ -92,9 +92,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(pipeline.alerts_summary(settings))
     print("\nWhat the runs loaded, validated and built:")
     print(pipeline.summary(settings))
-    print(f"\nWarehouse: {settings.duckdb_path}")
+    snapshot = settings.serving.directory / "tradewatch.duckdb"
+    print(f"\nPublished for readers (open these, not the refresh's private {settings.duckdb_path.name}):")
+    print(f"  snapshot: {snapshot}\n  parquet:  {settings.serving.directory / 'parquet' / 'current'}")
+    print(f"  report:   file://{settings.serving.directory / 'report' / 'index.html'}")
     print("Try:  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
-          f"{settings.duckdb_path}', read_only=True).sql('select * from marts.trade_balance_monthly "
+          f"{snapshot}', read_only=True).sql('select * from marts.trade_balance_monthly "
           "order by period_month desc limit 12'))\"")
     print("      .venv/bin/tradewatch anomalies --since 2025-01")
     print(f"Validation results: {settings.validation_dir}")
