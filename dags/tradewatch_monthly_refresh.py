@@ -16,12 +16,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from airflow.sdk import dag, task
-from common.defaults import MARTS_ASSET, WAREHOUSE_WRITER_POOL, default_args
+from common.defaults import MARTS_ASSET, WAREHOUSE_QUEUE, WAREHOUSE_WRITER_POOL, default_args
+
+from tradewatch.settings import refresh_cron
 
 
 @dag(
     dag_id="tradewatch_monthly_refresh",
-    schedule="0 6 10 * *",  # the 10th, 06:00 UTC: after Census (~day 35) has released the month two back
+    schedule=refresh_cron(),  # TRADEWATCH_REFRESH_CRON, default the 10th at 06:00 UTC
     start_date=datetime(2017, 1, 1, tzinfo=UTC),  # before any month we load: backfills may run from here
     catchup=False,
     max_active_runs=1,
@@ -30,7 +32,7 @@ from common.defaults import MARTS_ASSET, WAREHOUSE_WRITER_POOL, default_args
     doc_md=__doc__,
 )
 def tradewatch_monthly_refresh():
-    @task(pool=WAREHOUSE_WRITER_POOL)
+    @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def plan(logical_date=None) -> list[dict]:
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
@@ -39,19 +41,27 @@ def tradewatch_monthly_refresh():
 
     @task
     def fetch(work: dict) -> dict:
+        from datetime import datetime
+
+        from airflow.sdk.exceptions import AirflowRescheduleException
+
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
-        return pipeline.fetch(get_settings(), work["dataset"], work["periods"], work["as_of"])
+        result = pipeline.fetch(get_settings(), work["dataset"], work["periods"], work["as_of"],
+                                work["reference_month"])
+        if result["wait_until"]:  # due but not out yet: look again later instead of failing the run
+            raise AirflowRescheduleException(datetime.fromisoformat(result["wait_until"]).astimezone())
+        return result
 
-    @task(pool=WAREHOUSE_WRITER_POOL)
+    @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def load(fetched: dict) -> dict:
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
         return pipeline.load(get_settings(), fetched["dataset"])
 
-    @task(pool=WAREHOUSE_WRITER_POOL)
+    @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def validate(loaded: dict) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -65,21 +75,21 @@ def tradewatch_monthly_refresh():
         except QualityGateFailed as exc:  # deterministic: fail now, do not retry
             raise AirflowFailException(str(exc)) from exc
 
-    @task(pool=WAREHOUSE_WRITER_POOL, outlets=[MARTS_ASSET])
+    @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE, outlets=[MARTS_ASSET])
     def build_marts(validated: list[dict]) -> dict:
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
         return pipeline.build(get_settings())
 
-    @task(pool=WAREHOUSE_WRITER_POOL)
+    @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def scan_anomalies(built: dict) -> dict:
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
         return pipeline.detect_anomalies(get_settings())
 
-    @task(pool=WAREHOUSE_WRITER_POOL)
+    @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def send_alerts(scanned: dict) -> dict:
         from tradewatch import pipeline
         from tradewatch.notifiers import airflow_connection
@@ -87,7 +97,7 @@ def tradewatch_monthly_refresh():
 
         return pipeline.send_alerts(get_settings(), airflow_connection)
 
-    @task(pool=WAREHOUSE_WRITER_POOL)
+    @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def publish(scanned: dict) -> dict:
         from tradewatch import pipeline
         from tradewatch.notifiers import airflow_connection

@@ -6,7 +6,7 @@ Arguments and return values are plain JSON-able data, so they travel through XCo
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from tradewatch import alerts, anomalies, quality, sources, transform
 from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
@@ -80,11 +80,14 @@ def expected_release(settings: Settings, dataset: str, period: str) -> date:
     return date(due.year, due.month, calendar.release_day)
 
 
-def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | None = None) -> dict:
+def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | None = None,
+          reference_month: str | None = None, now: datetime | None = None) -> dict:
     """Fetch and land every period; write a manifest per release. Raises after trying all if any failed.
 
     A period not published yet is normal before its calendar day and a late-release warning after it; `as_of` is
-    the run's logical date (today when called by hand).
+    the run's logical date (today when called by hand). When the run's `reference_month` is not out yet and its
+    calendar deadline has not passed (by the wall clock: waiting is about the real world), the result carries
+    `wait_until`, the moment to try again: the DAG defers the task until then instead of failing the run.
     """
     today = date.fromisoformat(as_of) if as_of else date.today()
     module = sources.publisher_of(dataset)
@@ -124,7 +127,24 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
     if failures:
         raise SourceError(f"{len(failures)} of {len(periods)} {dataset} release(s) could not be fetched; the "
                           f"{len(landed)} landed are kept:\n" + "\n".join(failures))
-    return {"dataset": dataset, "landed": len(landed), "not_published": not_published, "late": late}
+    wait_until = None
+    if reference_month in not_published:
+        wait_until = release_wait(settings, dataset, reference_month, now or datetime.now())
+        if wait_until:
+            log.info("%s %s is not out yet; its calendar deadline has not passed: trying again at %s", dataset,
+                     reference_month, wait_until)
+    return {"dataset": dataset, "landed": len(landed), "not_published": not_published, "late": late,
+            "wait_until": wait_until}
+
+
+def release_wait(settings: Settings, dataset: str, period: str, now: datetime) -> str | None:
+    """When to look again for a release not out yet: every poll interval until its calendar deadline, then no more
+    (past the deadline the run goes on without it and a late-release warning is logged)."""
+    due = expected_release(settings, dataset, period)
+    if now.date() > due:
+        return None
+    return min(now + timedelta(hours=settings.release_poll_hours),
+               datetime.combine(due + timedelta(days=1), datetime.min.time())).isoformat(timespec="minutes")
 
 
 def load(settings: Settings, dataset: str) -> dict:

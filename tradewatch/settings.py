@@ -147,6 +147,7 @@ class Settings:
     start_month: date
     http: HttpPolicy
     serving: ServingSettings
+    release_poll_hours: float = 6.0  # while a release is due but not out: look again this often
     alerts: AlertSettings = AlertSettings()
     anomalies: AnomalySettings = AnomalySettings()
 
@@ -265,6 +266,22 @@ def _serving(env: Mapping[str, str], data_dir: Path) -> ServingSettings:
         keep_publications=max(keep, 2))
 
 
+DEFAULT_REFRESH_CRON = "0 6 10 * *"  # the 10th, 06:00 UTC: after Census (~day 35) released the month two back
+
+
+def refresh_cron(env: Mapping[str, str] | None = None) -> str | None:
+    """The monthly refresh's schedule (TRADEWATCH_REFRESH_CRON; "none": only runs triggered by hand or by the API).
+    Read when the DAG file is parsed: no I/O."""
+    env = os.environ if env is None else env
+    cron = (env.get("TRADEWATCH_REFRESH_CRON") or DEFAULT_REFRESH_CRON).strip()
+    if cron.lower() == "none":
+        return None
+    if len(cron.split()) != 5 or not re.fullmatch(r"[0-9*/,\- ]+", cron):
+        raise ConfigurationError(f"TRADEWATCH_REFRESH_CRON={cron!r}: use a five-field cron expression such as "
+                                 f"{DEFAULT_REFRESH_CRON!r}")
+    return cron
+
+
 def get_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from the environment (or from `env`, in tests)."""
     env = os.environ if env is None else env
@@ -296,6 +313,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         start_month=start_month,
         http=http,
         serving=_serving(env, data_dir),
+        release_poll_hours=_float(env, "TRADEWATCH_RELEASE_POLL_HOURS", 6.0),
         alerts=_alerts(env),
         anomalies=_anomalies(env),
     )

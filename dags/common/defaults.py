@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from airflow.sdk import Asset
 
-#: DuckDB allows one writer: every task that writes the warehouse runs in this one-slot pool.
+#: DuckDB allows one writer: every task that writes the warehouse runs in this one-slot pool ...
 WAREHOUSE_WRITER_POOL = "duckdb_writer"
+#: ... and, under the CeleryExecutor, on this queue, which one single-slot worker with the warehouse volume serves.
+WAREHOUSE_QUEUE = "warehouse"
 #: Emitted when the marts have been rebuilt; downstream DAGs (publishing, alerts) schedule on it.
 MARTS_ASSET = Asset("tradewatch://warehouse/marts")
 OWNER = "tradewatch"

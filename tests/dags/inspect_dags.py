@@ -34,6 +34,7 @@ for path in sorted(folder.glob("*.py")):
                     "retries": t.retries,
                     "retry_delay_s": t.retry_delay.total_seconds(),
                     "pool": t.pool,
+                    "queue": t.queue,
                     "on_failure_callback": bool(t.on_failure_callback),
                     "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
                     "upstream": sorted(t.upstream_task_ids),

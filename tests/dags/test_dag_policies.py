@@ -51,11 +51,13 @@ def test_dag_policies(report):
             assert task["on_failure_callback"], f"{where} must notify on failure (task-level callback)"
 
 
-def test_warehouse_writers_use_the_one_slot_pool(report):
+def test_warehouse_writers_use_the_one_slot_pool_and_the_warehouse_queue(report):
     tasks = report["dags"]["tradewatch_monthly_refresh"]["tasks"]
     assert WRITERS <= set(tasks)
-    for task_id in WRITERS:
-        assert tasks[task_id]["pool"] == "duckdb_writer", task_id
+    for task_id, task in tasks.items():
+        writer = task_id in WRITERS
+        assert (task["pool"] == "duckdb_writer") == writer, task_id
+        assert (task["queue"] == "warehouse") == writer, task_id  # one single-slot Celery worker serves it
     assert tasks["fetch"]["pool"] != "duckdb_writer"  # fetching only writes the landing zone: runs in parallel
 
 

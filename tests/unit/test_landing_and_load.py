@@ -113,10 +113,28 @@ def test_not_yet_published_is_silent_before_the_calendar_day_and_late_after_it(s
     # Census publishes month M around the 8th of M+2: on 2025-09-01, July is not due yet but June is.
     result = pipeline.fetch(settings, "census_exports_hs", ["2025-06", "2025-07", "2025-08"], as_of="2025-09-01")
     assert result == {"dataset": "census_exports_hs", "landed": 1, "not_published": ["2025-07", "2025-08"],
-                      "late": []}
+                      "late": [], "wait_until": None}
     late = pipeline.fetch(settings, "census_exports_hs", ["2025-07"], as_of="2025-09-20")
     assert late["late"] == ["2025-07"]
     assert "late release: census_exports_hs 2025-07 was due by 2025-09-08" in caplog.text
+
+
+def test_a_due_release_not_out_yet_defers_the_task_until_its_deadline(settings):
+    from datetime import datetime
+
+    # The run for 2025-09 wants July (due 2025-09-08); the archive does not hold it yet.
+    early = pipeline.fetch(settings, "census_exports_hs", ["2025-07"], as_of="2025-09-01", reference_month="2025-07",
+                           now=datetime(2025, 9, 5, 6, 0))
+    assert early["wait_until"] == "2025-09-05T12:00"  # look again after the poll interval (6 hours)
+    last_day = pipeline.fetch(settings, "census_exports_hs", ["2025-07"], as_of="2025-09-01",
+                              reference_month="2025-07", now=datetime(2025, 9, 8, 21, 0))
+    assert last_day["wait_until"] == "2025-09-09T00:00"  # never past the end of the deadline day
+    after = pipeline.fetch(settings, "census_exports_hs", ["2025-07"], as_of="2025-09-01", reference_month="2025-07",
+                           now=datetime(2025, 9, 9, 6, 0))
+    assert after["wait_until"] is None  # past the deadline: the run goes on without it (a late-release warning)
+    published = pipeline.fetch(settings, "census_exports_hs", ["2025-06"], as_of="2025-09-01",
+                               reference_month="2025-06", now=datetime(2025, 9, 5))
+    assert published["wait_until"] is None and published["landed"] == 1
 
 
 def test_release_calendars_are_configuration(tmp_path):

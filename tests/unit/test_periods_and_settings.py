@@ -65,3 +65,14 @@ def test_redaction_of_urls_and_text():
     assert "time=2025-05" in strip_secret_params(url)
     assert redact(f"failed on {url}", ["SECRETKEY123"]).count("SECRETKEY123") == 0
     assert "key=***" in redact("GET /x?key=abc&y=1", [])
+
+
+def test_the_refresh_schedule_is_configuration():
+    from tradewatch.errors import ConfigurationError
+    from tradewatch.settings import DEFAULT_REFRESH_CRON, refresh_cron
+
+    assert refresh_cron({}) == DEFAULT_REFRESH_CRON == "0 6 10 * *"
+    assert refresh_cron({"TRADEWATCH_REFRESH_CRON": "30 7 12 * *"}) == "30 7 12 * *"
+    assert refresh_cron({"TRADEWATCH_REFRESH_CRON": "none"}) is None  # triggered by hand or through the API only
+    with pytest.raises(ConfigurationError, match="five-field cron"):
+        refresh_cron({"TRADEWATCH_REFRESH_CRON": "every month; rm -rf /"})
