@@ -110,17 +110,23 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
             continue
         except SourceError as exc:
             problem = redact(str(exc), settings.secrets)  # a publisher may quote the key back in its message
-            failures.append(f"{dataset} {period}: {problem}")
+            failures.append(problem if problem.startswith(f"{dataset} {period}") else f"{dataset} {period}: {problem}")
             log.error("%s %s failed: %s", dataset, period, problem)
             continue
-        parts = []
-        for name, request, response in responses:
-            sha, rel = zone.store(response.body)
-            parts.append(LandedPart(name, response.url, sha, rel, response.status, len(response.body),
-                                    response.header("Content-Type"), request.body))
         synthetic = any(response.header(SYNTHETIC_HEADER) for _, _, response in responses)
-        release = LandedRelease(ds.source, dataset, period, utc_now(), tuple(parts), synthetic)
-        zone.write_manifest(release)
+        try:
+            parts = []
+            for name, request, response in responses:
+                sha, rel = zone.store(response.body)
+                parts.append(LandedPart(name, response.url, sha, rel, response.status, len(response.body),
+                                        response.header("Content-Type"), request.body))
+            release = LandedRelease(ds.source, dataset, period, utc_now(), tuple(parts), synthetic)
+            zone.write_manifest(release)
+        except OSError as exc:  # the disk is full, or the landing folder is not writable
+            raise TradewatchError(
+                f"cannot land {dataset} {period} in {settings.landing_dir}: {exc.strerror or exc}. Nothing "
+                f"half-written is kept and the {len(landed)} release(s) landed before are intact; free space (or "
+                "fix the folder's permissions) and run again") from exc
         landed.append(release.release_id)
         if index % 24 == 0 or index == len(periods):
             log.info("%s: fetched %d of %d month(s)", dataset, index, len(periods))
