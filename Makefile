@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint sample lock clean
+.PHONY: help venv demo test test-fast lint sample lock clean reliability-doc
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test: $(STAMP) ## run every test, including the end-to-end DAG runs
 
 test-fast: $(STAMP) ## run the tests that take seconds, not minutes
 	$(BIN)/pytest -m "not slow"
+
+reliability-doc: $(STAMP) ## run the fault-injection suite and regenerate docs/reliability.md from its results
+	TRADEWATCH_RELIABILITY_DOC=1 $(BIN)/pytest tests/reliability
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .

@@ -117,15 +117,24 @@ def fake_publisher() -> Iterator[callable]:
                 if reply.truncate:
                     self.close_connection = True
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        publisher.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        publisher.base_url = f"http://127.0.0.1:{serve_in_thread(Handler, servers)}"
         return publisher
 
     yield start
-    for server in servers:
+    stop_servers(servers)
+
+
+def serve_in_thread(handler: type[BaseHTTPRequestHandler], registry: list[ThreadingHTTPServer]) -> int:
+    """Serve `handler` on 127.0.0.1 and a free port in a daemon thread; returns the port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    registry.append(server)
+    return server.server_address[1]
+
+
+def stop_servers(registry: list[ThreadingHTTPServer]) -> None:
+    for server in registry:
         server.shutdown()
         server.server_close()
 

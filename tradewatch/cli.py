@@ -106,10 +106,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_anomalies(args: argparse.Namespace) -> int:
+    from tradewatch.anomalies import SEVERITIES
     from tradewatch.warehouse import open_warehouse
 
     settings = get_settings()
-    allowed = ("info", "warning", "critical")[("info", "warning", "critical").index(args.severity):]
+    allowed = SEVERITIES[SEVERITIES.index(args.severity):]
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
         rows = con.execute(
             "SELECT period_label, severity, confidence, series_label, method, change_pct, score, likely_cause "

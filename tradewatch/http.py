@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import requests
 
 from tradewatch.errors import ConfigurationError, PublisherUnavailable
-from tradewatch.redact import redact
+from tradewatch.redact import guard_third_party_logs, redact
 from tradewatch.settings import HttpPolicy
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ class HttpTransport:
         self._session.headers["User-Agent"] = "tradewatch/0.1 (+https://github.com/tradewatch/tradewatch)"
         self._last_request_at = 0.0
         self._secrets = [*self._secret_params.values(), *self._secret_headers.values(), *self._secret_body.values()]
+        guard_third_party_logs(self._secrets)
 
     def _wait_for_rate_limit(self) -> None:
         gap = self.policy.min_interval_seconds - (time.monotonic() - self._last_request_at)

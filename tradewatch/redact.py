@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -22,3 +23,32 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return re.sub(r"(?i)([?&](?:key|api_key|registrationkey)=)[^&\s'\"]+", r"\1***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in the records of loggers we do not own (urllib3 logs each request URL, key included, at
+    DEBUG). Secrets are registered by the transports that send them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+_FILTER = RedactingFilter()
+THIRD_PARTY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
+
+
+def guard_third_party_logs(secrets: Iterable[str]) -> None:
+    """Register `secrets` and make sure the HTTP libraries' loggers pass through the redacting filter."""
+    _FILTER.secrets.update(s for s in secrets if s)
+    for name in THIRD_PARTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

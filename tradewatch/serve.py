@@ -67,8 +67,9 @@ def _ident(name: str) -> str:
 def write_snapshot(con: duckdb.DuckDBPyConnection, tables: list[Mart], target: Path, publication_id: str) -> Path:
     """Copy the marts into a new DuckDB file beside `target`, then rename it over `target` (atomic)."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
+        stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{publication_id}.tmp")
-    tmp.unlink(missing_ok=True)
     con.execute(f"ATTACH {_literal(str(tmp))} AS tw_snapshot")
     try:
         con.execute("CREATE SCHEMA tw_snapshot.marts")
@@ -102,7 +103,8 @@ def write_parquet(con: duckdb.DuckDBPyConnection, tables: list[Mart], root: Path
                     "(FORMAT parquet, COMPRESSION zstd)")
     (folder / "_PUBLICATION").write_text(publication_id + "\n")
     link, tmp_link = root / "current", root / f".current.{publication_id}"
-    tmp_link.unlink(missing_ok=True)
+    for stale in root.glob(".current.*"):
+        stale.unlink(missing_ok=True)
     os.symlink(Path("releases") / publication_id, tmp_link)
     os.replace(tmp_link, link)
     _fsync(root)

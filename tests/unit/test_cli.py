@@ -30,3 +30,30 @@ def test_live_without_a_required_key_says_what_to_do(tmp_path, monkeypatch, caps
     monkeypatch.delenv("CENSUS_API_KEY", raising=False)
     assert cli.main(["fetch", "--source", "census", "--period", "2025-05", "--live"]) == 2
     assert "CENSUS_API_KEY is not set" in capsys.readouterr().err
+
+
+def test_anomalies_and_alert_commands(tmp_path, monkeypatch, capsys, fake_publisher):
+    from datetime import date
+
+    from tests.conftest import Reply, free_port
+    from tests.unit.test_alerts import ROWS, write_anomalies
+    from tradewatch.settings import get_settings
+
+    monkeypatch.setenv("TRADEWATCH_DATA_DIR", str(tmp_path / "data"))
+    write_anomalies(get_settings(), ROWS)
+    assert cli.main(["anomalies", "--since", "2025-01"]) == 0
+    out = capsys.readouterr().out
+    assert "May 2025" in out and "US imports from China (US-reported)" in out and "EO 14266" in out
+    assert "Jan 2024" not in out and "1 anomaly shown" in out
+    assert ROWS[1]["period_month"] == date(2024, 1, 1)
+
+    receiver = fake_publisher(Reply(200, b"ok"))
+    monkeypatch.setenv("TRADEWATCH_ALERT_WEBHOOK_URL", receiver.base_url)
+    assert cli.main(["alerts", "test"]) == 0
+    assert "webhook: delivered" in capsys.readouterr().out and len(receiver.bodies) == 1
+    monkeypatch.setenv("TRADEWATCH_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/down")
+    assert cli.main(["alerts", "test"]) == 1
+    assert "webhook: FAILED: could not reach the receiver" in capsys.readouterr().out
+    assert cli.main(["alerts", "send"]) == 0  # the channel is down: the anomaly stays pending, no crash
+    assert cli.main(["alerts", "list"]) == 0
+    assert "webhook  pending  1" in capsys.readouterr().out

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from tradewatch.errors import ReleaseFormatError, RequestRejected
+from tradewatch.errors import ConfigurationError, ReleaseFormatError, RequestRejected
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month, month_range
 from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer
@@ -103,6 +103,11 @@ def build_request(base_url: str, ds: CensusDataset, period: date, level: str,
                   partners: Sequence[str] = PARTNERS, chapter: str | None = None) -> Request:
     """The request for one dataset, month and HS level (and chapter, for HS10). Several partners are repeated
     parameters; a chapter is a prefix wildcard on the commodity (`I_COMMODITY=85*`)."""
+    bad = [p for p in partners if not re.fullmatch(r"\d{4}|-", p)]
+    if bad or (chapter is not None and not re.fullmatch(r"\d{2}", chapter)) or level not in (*LEVELS, "HS10"):
+        raise ConfigurationError(f"not a Census request: partner codes must be 4-digit Census country codes (or '-' "
+                                 f"for all countries), chapters 2 digits, levels one of HS2/HS4/HS6/HS10; got "
+                                 f"partners {bad or 'ok'}, chapter {chapter!r}, level {level!r}")
     params: list[tuple[str, str]] = [("get", ",".join(ds.get_vars)), ("COMM_LVL", level)]
     if chapter is not None:
         params.append((ds.commodity_var, f"{chapter}*"))
