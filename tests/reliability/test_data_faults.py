@@ -14,6 +14,8 @@ from tests.reliability.conftest import scenario
 from tradewatch import pipeline
 from tradewatch.errors import QualityGateFailed, TradewatchError
 
+pytestmark = pytest.mark.slow  # the fault-injection suite: minutes, run by `make test` and CI
+
 DATASET = "census_imports_hs"
 FILES = ("2025-06_HS2.json", "2025-06_HS4.json", "2025-06_HS6.json")
 

@@ -13,6 +13,8 @@ from tests.reliability.conftest import Fault, fingerprint, scenario
 from tradewatch import errors, pipeline
 from tradewatch.sources import PUBLISHERS
 
+pytestmark = pytest.mark.slow  # the fault-injection suite: minutes, run by `make test` and CI
+
 PERIOD = "2025-05"
 KEYS = {"CENSUS_API_KEY": "census-KEY-0123456789", "BLS_API_KEY": "bls-KEY-0123456789",
         "COMTRADE_API_KEY": "comtrade-KEY-0123456789"}

@@ -20,6 +20,8 @@ from tests.reliability.conftest import fingerprint, scenario
 from tradewatch import landing, pipeline, serve
 from tradewatch.errors import TradewatchError
 
+pytestmark = pytest.mark.slow  # the fault-injection suite: minutes, run by `make test` and CI
+
 DATASETS = ("census_imports_hs", "bls_series")
 PERIODS = [f"2024-{m:02d}" for m in range(1, 13)]
 

@@ -18,6 +18,8 @@ from tradewatch.http import Request
 from tradewatch.sources import census
 from tradewatch.warehouse import open_warehouse
 
+pytestmark = pytest.mark.slow  # the fault-injection suite: minutes, run by `make test` and CI
+
 KEYS = {"CENSUS_API_KEY": "cEnSuS-sEcReT-4f9a", "BLS_API_KEY": "bLs-SeCrEt-77aa", "COMTRADE_API_KEY": "cOmTrAdE-9x9x"}
 ALERT_SECRETS = {"TRADEWATCH_ALERT_WEBHOOK_TOKEN": "hook-token-5ec7"}
 
