@@ -113,11 +113,17 @@ class Anomaly:
         return period_label(self.period, self.months)
 
 
+def period_span(period: date, months: int) -> tuple[date, date]:
+    """First and last month judged: blocks are labelled by their last month (February for January+February),
+    China's combined January-February by its first."""
+    first = add_months(period, -(months - 1)) if period.month != 1 else period
+    return first, add_months(first, months - 1)
+
+
 def period_label(period: date, months: int) -> str:
     if months == 1:
         return f"{MONTH_NAMES[period.month - 1]} {period.year}"
-    first = add_months(period, -(months - 1)) if period.month != 1 else period
-    last = add_months(first, months - 1)
+    first, last = period_span(period, months)
     return f"{MONTH_NAMES[first.month - 1]}–{MONTH_NAMES[last.month - 1]} {last.year}"
 
 
@@ -395,8 +401,8 @@ def attach_events(anomaly: Anomaly, events: Sequence[Event], basket_codes: dict[
     series = anomaly.series
     if anomaly.likely_cause is not None or series.direction is None:
         return anomaly
-    start = add_months(anomaly.period, -(window_months + anomaly.months - 1))
-    end = add_months(anomaly.period, 1)
+    first, last = period_span(anomaly.period, anomaly.months)
+    start, end = add_months(first, -window_months), add_months(last, 1)
     scored = [(spec, e) for e in events
               if start <= e.effective < end and series.direction in e.direction
               and (spec := _specificity(e, series, basket_codes)) > 0]

@@ -195,3 +195,13 @@ def test_scan_writes_marts_anomalies_atomically(tmp_path):
     assert con.execute("SELECT count(*) FROM marts.anomalies").fetchall()[0][0] == 2
 
 
+
+
+def test_the_event_window_covers_the_whole_combined_period():
+    """China's January-February is labelled January: a step on 24 February is inside it."""
+    points = [Point(date(y, m, 1), 40e9 * (2 if m == 1 else 1), 2 if m == 1 else 1)
+              for y in range(2023, 2027) for m in range(1, 13) if m != 2 and date(y, m, 1) <= date(2026, 1, 1)]
+    combined = detect(series(points[:-1] + [Point(date(2026, 1, 1), 40e9, 2)]), RULES)[-1]
+    assert combined.period_label == "Jan–Feb 2026"
+    step = _event("US-26", "US", "tariff", "Section 122 surcharge", date(2026, 2, 24), 0, 10)
+    assert attach_events(combined, [step], {}, 6).likely_cause_event_id == "US-26"
