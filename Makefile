@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint sample lock clean reliability-doc
+.PHONY: help venv demo test test-fast lint sample lock clean reliability-doc bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ test-fast: $(STAMP) ## run the tests that take seconds, not minutes
 
 reliability-doc: $(STAMP) ## run the fault-injection suite and regenerate docs/reliability.md from its results
 	TRADEWATCH_RELIABILITY_DOC=1 $(BIN)/pytest tests/reliability
+
+bench: $(STAMP) ## benchmarks (not tests): backfill + incremental at 1, 3 and 10 years; writes docs/benchmarks.md
+	GX_ANALYTICS_ENABLED=false $(BIN)/python -m bench.run --out docs/benchmarks.md
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .
