@@ -147,7 +147,7 @@ def blocks(series: Series) -> list[Block]:
     for period, point in sorted(by_period.items()):
         if point.months > 1:  # already a combined period (China's January-February)
             members = [point]
-        elif period.month == 1 and (period.replace(month=2) in by_period or period.replace(month=2) > _last(by_period)):
+        elif period.month == 1 and (period.replace(month=2) in by_period or period.replace(month=2) > max(by_period)):
             continue  # judged with February
         elif period.month in (2, 3) and by_period.get(add_months(period, -1), Point(period, None, 2)).months == 1:
             members = [by_period[add_months(period, -1)], point]
@@ -161,10 +161,6 @@ def blocks(series: Series) -> list[Block]:
         bilateral = (sum(m.bilateral for m in members) if all(m.bilateral is not None for m in members) else None)
         out.append(Block(period, months, total, mean, bilateral))
     return out
-
-
-def _last(by_period: dict) -> date:
-    return max(by_period)
 
 
 def _month_index(d: date) -> int:

@@ -206,7 +206,7 @@ def _from_connections(settings: AlertSettings, lookup: ConnectionLookup) -> dict
     found: dict[str, Channel] = {}
     if (conn := lookup(CONNECTION_IDS["slack"])) and (url := _url_of(conn)):
         found["slack"] = SlackChannel(Secret(url), settings.timeout_seconds)
-    if (conn := lookup(CONNECTION_IDS["webhook"])) and (url := _url_of(conn) or None):
+    if (conn := lookup(CONNECTION_IDS["webhook"])) and (url := _url_of(conn)):
         token = conn.get("password") if conn.get("password") != url else None
         found["webhook"] = WebhookChannel(Secret(url), Secret(token), settings.timeout_seconds)
     if (conn := lookup(CONNECTION_IDS["email"])) and conn.get("host"):

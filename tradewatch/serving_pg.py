@@ -22,7 +22,7 @@ import duckdb
 
 from tradewatch.errors import ConfigurationError, TradewatchError
 from tradewatch.redact import redact
-from tradewatch.settings import Secret, Settings
+from tradewatch.settings import Secret, Settings, url_secrets
 
 if TYPE_CHECKING:
     from tradewatch.notifiers import ConnectionLookup
@@ -56,11 +56,7 @@ class Target:
 
     @property
     def secrets(self) -> list[str]:
-        from urllib.parse import urlsplit
-
-        url = self.url.reveal() or ""
-        password = urlsplit(url).password if url else None
-        return [s for s in (url, password, self.reader_password.reveal()) if s]
+        return url_secrets(self.url) + [v for v in (self.reader_password.reveal(),) if v]
 
 
 def target(settings: Settings, lookup: ConnectionLookup | None = None) -> Target | None:

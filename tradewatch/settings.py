@@ -128,11 +128,16 @@ class ServingSettings:
 
     @property
     def secrets(self) -> list[str]:
-        from urllib.parse import urlsplit
+        return url_secrets(self.url) + [v for v in (self.reader_password.reveal(),) if v]
 
-        url = self.url.reveal()
-        password = urlsplit(url).password if url else None
-        return [v for v in (url, password, self.reader_password.reveal()) if v]
+
+def url_secrets(url: Secret) -> list[str]:
+    """A database URL and the password inside it: both must be masked wherever text is shown."""
+    from urllib.parse import urlsplit
+
+    value = url.reveal()
+    password = urlsplit(value).password if value else None
+    return [v for v in (value, password) if v]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ collected and, with TRADEWATCH_RELIABILITY_DOC=1 (`make reliability-doc`), writt
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -12,13 +11,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import duckdb
 import pytest
 
 from tests.conftest import REPO_ROOT, serve_in_thread, stop_servers
-from tradewatch.http import ReleaseArchive
+from tradewatch.http import ReleaseArchive, Request
 from tradewatch.settings import SOURCE_DEFAULTS
 
 RESULTS: list[dict] = []
@@ -104,21 +103,12 @@ class ReplayServer:
         return self.faults[-1] if self.repeat and self.faults else Fault("none")
 
     def answer(self, path: str, query: str, body: bytes | None) -> tuple[int, bytes, dict[str, str]]:
-        default = SOURCE_DEFAULTS[self.publisher][0].split("://", 1)[1]
-        params = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in SECRET_FIELDS]
-        key = f"{default}{path}?{urlencode(sorted(params))}"
-        if body:
-            data = {k: v for k, v in json.loads(body).items() if k not in SECRET_FIELDS}
-            canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
-            key += f"#POST:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
-        entry = self.archive.index.get(key)
-        if entry is not None and "snapshots" in entry:
-            dates = sorted(d for d in entry["snapshots"] if self.as_of is None or d <= self.as_of)
-            entry = entry["snapshots"][dates[-1]] if dates else None
-        if entry is None:
-            return 204, b"", {}
-        return entry["status"], (self.archive.root / entry["path"]).read_bytes(), {
-            "Content-Type": entry["content_type"]}
+        """The archive's answer to the request as the client would have filed it (its default URL, no secrets)."""
+        params = tuple((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in SECRET_FIELDS)
+        data = None if not body else json.dumps({k: v for k, v in json.loads(body).items() if k not in SECRET_FIELDS})
+        request = Request(SOURCE_DEFAULTS[self.publisher][0] + path, params, data)
+        response = self.archive.get(request, self.as_of)
+        return response.status, response.body, dict(response.headers)
 
 
 def _handler(state: ReplayServer, prefix: str) -> type[BaseHTTPRequestHandler]:
