@@ -17,7 +17,7 @@ from tradewatch.periods import add_months, format_month, month_range, parse_mont
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
 from tradewatch.sources.base import Publisher, SourceClient
-from tradewatch.warehouse import load_release, open_warehouse, release_status
+from tradewatch.warehouse import load_batch, load_release, open_warehouse, release_status
 
 log = logging.getLogger(__name__)
 
@@ -153,25 +153,52 @@ def release_wait(settings: Settings, dataset: str, period: str, now: datetime) -
                datetime.combine(due + timedelta(days=1), datetime.min.time())).isoformat(timespec="minutes")
 
 
+#: Landed bytes loaded in one transaction by a batch load (bounds the memory of one batch).
+BATCH_BYTES = 256 * 1024 * 1024
+
+
+def _batches(releases: list[LandedRelease]) -> list[list[LandedRelease]]:
+    batches: list[list[LandedRelease]] = [[]]
+    size = 0
+    for release in releases:
+        release_bytes = sum(p.bytes for p in release.parts)
+        if batches[-1] and size + release_bytes > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(release)
+        size += release_bytes
+    return [b for b in batches if b]
+
+
 def load(settings: Settings, dataset: str) -> dict:
-    """Load every landed release of `dataset` that the warehouse does not hold yet (each in one transaction)."""
+    """Load every landed release of `dataset` that the warehouse does not hold yet.
+
+    Publishers that parse many files at once load in batches (one pass, one transaction per batch); the others one
+    transaction per release. Either way a release that cannot be parsed is rejected alone."""
     zone = LandingZone(settings.landing_dir)
     manifests = sorted((settings.landing_dir / "manifests" / dataset).glob("*/*.json"))
     counts = {"loaded": 0, "unchanged": 0, "rejected": 0}
     rejected = []
     with open_warehouse(settings.duckdb_path) as con:
-        for index, path in enumerate(manifests, start=1):
+        todo = []
+        for path in manifests:
             release = zone.read_manifest(path)
             status = release_status(con, release.release_id)
             if status is not None and status != "rejected":
                 counts["unchanged"] += 1
-                continue
-            result = load_release(con, zone, release)
-            counts[result.status] += 1
-            if result.status == "rejected":
-                rejected.append(f"{dataset} {release.period}: {result.detail}")
-            if index % 24 == 0:
-                log.info("%s: %d of %d landed release(s) checked", dataset, index, len(manifests))
+            else:
+                todo.append(release)
+        batched = hasattr(sources.publisher_of(dataset), "stage_files")
+        done = 0
+        for group in _batches(todo) if batched else [[release] for release in todo]:
+            results = load_batch(con, zone, group) if batched else [load_release(con, zone, group[0])]
+            for result in results:
+                counts[result.status] += 1
+                if result.status == "rejected":
+                    rejected.append(f"{dataset} {result.period}: {result.detail}")
+            if (done + len(group)) // 24 > done // 24 or done + len(group) == len(todo):
+                log.info("%s: %d of %d new release(s) loaded", dataset, done + len(group), len(todo))
+            done += len(group)
     log.info("%s: %s", dataset, counts)
     if rejected:
         raise TradewatchError(f"{len(rejected)} {dataset} release(s) could not be loaded and were rejected; "

@@ -134,6 +134,38 @@ def _insert_parts(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: La
         )
 
 
+def _record_loaded(con: duckdb.DuckDBPyConnection, batch: list[LandedRelease], ds: DatasetSpec) -> dict[str, tuple]:
+    """Inside the loading transaction: audit rows for releases whose raw rows are in. Vintages number a period's
+    releases in the order they were fetched. Returns release id -> (vintage, rows)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _loading (release_id VARCHAR, source VARCHAR, dataset VARCHAR, "
+                "period DATE, synthetic BOOLEAN, fetched_at TIMESTAMP)")
+    con.executemany("INSERT INTO _loading VALUES (?, ?, ?, ?, ?, ?)",
+                    [[r.release_id, r.source, r.dataset, f"{r.period}-01", r.synthetic, r.fetched_at] for r in batch])
+    con.execute("DELETE FROM audit.releases WHERE release_id IN (SELECT release_id FROM _loading)")
+    con.execute(
+        f"""INSERT INTO audit.releases (release_id, source, dataset, period, vintage, status, row_count,
+                headline_total, synthetic, fetched_at, loaded_at)
+            SELECT l.release_id, l.source, l.dataset, l.period,
+                coalesce(v.latest, 0) + row_number() OVER (PARTITION BY l.period ORDER BY l.fetched_at, l.release_id),
+                'pending', coalesce(n.rows, 0), coalesce(n.total, 0), l.synthetic, l.fetched_at, now()
+            FROM _loading l
+            LEFT JOIN (SELECT period, max(vintage) AS latest FROM audit.releases WHERE dataset = ?
+                       AND status <> 'rejected' GROUP BY period) v USING (period)
+            LEFT JOIN (SELECT release_id, count(*) AS rows, sum({ds.headline_var}) AS total FROM raw.{ds.name}
+                       WHERE release_id IN (SELECT release_id FROM _loading) GROUP BY release_id) n
+                USING (release_id)""",
+        [ds.name])
+    con.execute("DELETE FROM audit.landings WHERE release_id IN (SELECT release_id FROM _loading)")
+    con.executemany(
+        "INSERT INTO audit.landings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [[r.release_id, p.name, p.url, p.sha256, p.path, p.status, p.bytes, r.fetched_at]
+         for r in batch for p in r.parts])
+    loaded = con.execute("SELECT a.release_id, a.vintage, a.row_count FROM audit.releases a JOIN _loading USING "
+                         "(release_id)").fetchall()
+    con.execute("DROP TABLE _loading")
+    return {rid: (vintage, rows) for rid, vintage, rows in loaded}
+
+
 def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: LandedRelease) -> LoadResult:
     """Load one landed release into raw as a pending vintage, in one transaction.
 
@@ -147,23 +179,8 @@ def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: Lan
         return LoadResult(rid, release.dataset, release.period, "unchanged", detail=f"already {status}")
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM audit.releases WHERE release_id = ?", [rid])
         _insert_parts(con, zone, release, ds)
-        vintage = con.execute(
-            "SELECT coalesce(max(vintage), 0) + 1 FROM audit.releases WHERE dataset = ? AND period = ? "
-            "AND status <> 'rejected'", [release.dataset, f"{release.period}-01"]).fetchall()[0][0]
-        rows, total = con.execute(
-            f"SELECT count(*), coalesce(sum({ds.headline_var}), 0) FROM raw.{ds.name} WHERE release_id = ?",
-            [rid]).fetchall()[0]
-        con.execute(
-            "INSERT INTO audit.releases (release_id, source, dataset, period, vintage, status, row_count, "
-            "headline_total, synthetic, fetched_at, loaded_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, now())",
-            [rid, release.source, release.dataset, f"{release.period}-01", vintage, rows, total,
-             release.synthetic, release.fetched_at])
-        con.execute("DELETE FROM audit.landings WHERE release_id = ?", [rid])
-        con.executemany(
-            "INSERT INTO audit.landings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [[rid, p.name, p.url, p.sha256, p.path, p.status, p.bytes, release.fetched_at] for p in release.parts])
+        vintage, rows = _record_loaded(con, [release], ds)[rid]
         con.execute("COMMIT")
     except Exception as exc:
         con.execute("ROLLBACK")
@@ -176,6 +193,41 @@ def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: Lan
             return LoadResult(rid, release.dataset, release.period, "rejected", detail=detail)
         raise
     return LoadResult(rid, release.dataset, release.period, "loaded", vintage, rows)
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, zone: LandingZone, batch: list[LandedRelease]) -> list[LoadResult]:
+    """Load several landed releases of one dataset in one transaction, every file parsed in one pass.
+
+    For publishers that can parse many files at once (`stage_files`). If anything in the batch is wrong, nothing
+    of it stays and the releases are loaded one by one instead: the good ones load, the bad one is rejected with
+    the reason naming its file, exactly as `load_release` does.
+    """
+    ds = sources.dataset(batch[0].dataset)
+    publisher = sources.publisher_of(ds.name)
+    what = f"{ds.name} batch of {len(batch)} release(s) {batch[0].period}..{batch[-1].period}"
+    files = [(str(zone.path(p.path)), r.release_id, p.url, p.sha256, r.fetched_at) for r in batch for p in r.parts]
+    data_cols = ", ".join(c for c, _ in ds.data_columns)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        missing = [path for path, *_ in files if not Path(path).exists()]
+        if missing:
+            raise ReleaseFormatError(f"{what}: {len(missing)} landed file(s) missing, e.g. {missing[0]}")
+        select = publisher.stage_files(con, sorted({path for path, *_ in files}), ds, what)
+        con.execute("CREATE OR REPLACE TEMP TABLE _files (file VARCHAR, release_id VARCHAR, url VARCHAR, "
+                    "sha256 VARCHAR, fetched_at TIMESTAMP)")
+        con.executemany("INSERT INTO _files VALUES (?, ?, ?, ?, ?)", [list(f) for f in files])
+        con.execute(
+            f"INSERT INTO raw.{ds.name} (release_id, {data_cols}, source_url, sha256, fetched_at) "
+            f"SELECT f.release_id, {', '.join(f's.{c}' for c, _ in ds.data_columns)}, f.url, f.sha256, f.fetched_at "
+            f"FROM ({select}) s JOIN _files f USING (file)")
+        con.execute("DROP TABLE _files")
+        loaded = _record_loaded(con, batch, ds)
+        con.execute("COMMIT")
+    except (TradewatchError, duckdb.Error) as exc:
+        con.execute("ROLLBACK")
+        log.warning("%s: %s; loading these releases one by one", what, str(exc).splitlines()[0][:300])
+        return [load_release(con, zone, release) for release in batch]
+    return [LoadResult(r.release_id, r.dataset, r.period, "loaded", *loaded[r.release_id]) for r in batch]
 
 
 def set_release_status(con: duckdb.DuckDBPyConnection, release_id: str, status: str, detail: str = "") -> None:

@@ -98,6 +98,48 @@ def test_a_broken_release_is_rejected_whole_and_nothing_loaded_is_lost(settings,
     assert len(rejected) == 1 and "schema drift" in rejected[0]["detail"]
 
 
+def test_a_batch_load_equals_loading_release_by_release(settings, tmp_path):
+    """Census loads in batches (one pass over every file); the raw rows and audit rows are exactly those of loading
+    each release in its own transaction."""
+    from tests.conftest import make_settings
+    from tradewatch.warehouse import load_release
+
+    months = ["2025-03", "2025-04", "2025-05"]
+    assert fetch_and_load(settings, months)["loaded"] == 3
+    one_by_one = make_settings(tmp_path / "single", TRADEWATCH_ARCHIVE_DIR=str(settings.archive_dir))
+    pipeline.fetch(one_by_one, "census_imports_hs", months)
+    zone = LandingZone(one_by_one.landing_dir)
+    with open_warehouse(one_by_one.duckdb_path) as con:
+        for path in sorted((one_by_one.landing_dir / "manifests" / "census_imports_hs").glob("*/*.json")):
+            assert load_release(con, zone, zone.read_manifest(path)).status == "loaded"
+    columns = "* EXCLUDE (fetched_at)"
+    audit = "SELECT dataset, period, vintage, status, row_count, headline_total FROM audit.releases ORDER BY ALL"
+    with open_warehouse(settings.duckdb_path, read_only=True) as batched, \
+            open_warehouse(one_by_one.duckdb_path, read_only=True) as single:
+        for query in (f"SELECT {columns} FROM raw.census_imports_hs ORDER BY ALL", audit):
+            assert batched.execute(query).fetchall() == single.execute(query).fetchall()
+        assert batched.execute("SELECT count(*) FROM audit.landings").fetchall() == [(3 * 10,)]
+
+
+def test_one_bad_release_in_a_batch_is_rejected_alone(settings, archive_copy, tmp_path, caplog):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "d", TRADEWATCH_ARCHIVE_DIR=str(archive_copy))
+    path = archive_copy / "census/imports_hs/2025-04_HS10_85.json"
+    rows = json.loads(path.read_text())
+    rows[3][rows[0].index("GEN_VAL_MO")] = ""  # a blank value: never a zero
+    path.write_text(json.dumps(rows))
+    with pytest.raises(Exception, match=r"1 census_imports_hs release\(s\) could not be loaded") as exc:
+        fetch_and_load(settings, ["2025-03", "2025-04", "2025-05"])
+    assert "2025-04" in str(exc.value) and "HS10_85" in str(exc.value) and "not whole numbers" in str(exc.value)
+    assert "loading these releases one by one" in caplog.text
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        states = con.execute("SELECT strftime(period, '%Y-%m'), status FROM audit.releases ORDER BY 1").fetchall()
+        loaded = con.execute("SELECT DISTINCT strftime(period, '%Y-%m') FROM raw.census_imports_hs ORDER BY 1")
+        assert loaded.fetchall() == [("2025-03",), ("2025-05",)]
+    assert states == [("2025-03", "pending"), ("2025-04", "rejected"), ("2025-05", "pending")]
+
+
 def test_a_corrupted_landed_file_is_rejected(settings):
     pipeline.fetch(settings, "census_imports_hs", ["2025-05"])
     objects = list((settings.landing_dir / "objects").rglob("*"))

@@ -17,11 +17,13 @@ DEFAULT_START = date(2017, 1, 1)
 DEFAULT_END = date(2026, 9, 1)
 
 
-def write_sample_archive(root: Path, start: date = DEFAULT_START, end: date = DEFAULT_END) -> dict[str, int]:
-    """Write every source's sample releases under `root`; return the number of files per source."""
+def write_sample_archive(root: Path, start: date = DEFAULT_START, end: date = DEFAULT_END,
+                         scale: census.Scale = census.DEFAULT_SCALE) -> dict[str, int]:
+    """Write every source's sample releases under `root`; return the number of files per source. `scale` sizes the
+    Census releases (the benchmarks' realistic and 10x archives)."""
     archive = ReleaseArchive(root)
     archive.index.clear()
-    counts = {"census": census.write(archive, start, end), "bls": bls.write(archive, start, end),
+    counts = {"census": census.write(archive, start, end, scale=scale), "bls": bls.write(archive, start, end),
               "nbs": nbs.write(archive, start, end), "gacc": gacc.write(archive, start, end),
               "comtrade": comtrade.write(archive, start, end), "usitc": usitc.write(archive, start, end)}
     archive.save()

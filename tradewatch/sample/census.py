@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from tradewatch.http import ReleaseArchive
 from tradewatch.periods import format_month, month_range
@@ -115,18 +118,41 @@ def _allocate(total: int, weights: list[float]) -> list[int]:
     return parts
 
 
-def _lines(chapter: str) -> list[tuple[str, str, str, float, float]]:
+@dataclass(frozen=True)
+class Scale:
+    """How much the archive holds. The default is the embedded sample (about 300 HS6 lines a month); the benchmarks
+    also write the realistic size (`lines_per_chapter=52`: about 5,000 HS6 lines a month, as the real Census) and
+    the 10x size (plus `extra_partners`: every other Census partner, each trading a share of the lines)."""
+
+    lines_per_chapter: int = 3  # synthetic HS6 lines per chapter, besides the real basket lines
+    extra_partners: int = 0  # partners beyond the followed ones (codes 1000.., not in the country seed)
+    extra_partner_density: float = 0.15 # the share of lines each extra partner trades
+
+
+DEFAULT_SCALE = Scale()
+
+
+@cache
+def _lines(chapter: str, per_chapter: int = 3) -> list[tuple[str, str, str, float, float]]:
     real = HS6_LINES.get(chapter, [])
     rest = max(0.05, 1.0 - sum(line[4] for line in real))
+    shares = [("0100", 0.5), ("0200", 0.3), ("9000", 0.2)]
+    if per_chapter != 3:  # more lines: distinct codes (never a real basket line), shares falling off like 1/rank
+        taken = {line[0] for line in real}
+        suffixes = [f"{h:02d}{s:02d}" for h in range(1, 100) for s in (10, 20, 30, 40, 50, 60, 90)
+                    if f"{chapter}{h:02d}{s:02d}" not in taken][:per_chapter]
+        weights = [1 / (rank + 1) for rank in range(len(suffixes))]
+        shares = [(suffix, w / sum(weights)) for suffix, w in zip(suffixes, weights, strict=True)]
     fillers = [(f"{chapter}{suffix}", f"SYNTHETIC LINE {chapter}{suffix}", "KG", 6.0, rest * share)
-               for suffix, share in (("0100", 0.5), ("0200", 0.3), ("9000", 0.2))]
+               for suffix, share in shares]
     return real + fillers
 
 
 class _Month:
     """All figures of one flow and month: chapter and HS6 values for China and the total row."""
 
-    def __init__(self, flow: str, month: date, rng: random.Random) -> None:
+    def __init__(self, flow: str, month: date, rng: random.Random, scale: Scale = DEFAULT_SCALE) -> None:
+        self.scale = scale
         key = format_month(month)
         index = month.month - 1
         if flow == "imports":
@@ -156,7 +182,7 @@ class _Month:
     def line_weights(self, chapter: str) -> list[float]:
         """HS6 weights within a chapter, with export controls and targeted tariffs applied by date."""
         return [w * _step([("0000-00", 1.0), *LINE_SHOCKS.get((self.flow, code), [])], self.key)
-                for code, _desc, _unit, _price, w in _lines(chapter)]
+                for code, _desc, _unit, _price, w in _lines(chapter, self.scale.lines_per_chapter)]
 
 
 def _duty_fields(gen: int, rate: float) -> tuple[int, int, int]:
@@ -170,6 +196,17 @@ def _duty_fields(gen: int, rate: float) -> tuple[int, int, int]:
 #: from April 2025, when trade from China was diverted through Vietnam and Mexico).
 OTHER_PARTNERS = {"5820": ("HONG KONG", 0.002, 0.013, 1.0), "5520": ("VIETNAM", 0.045, 0.006, 1.45),
                   "2010": ("MEXICO", 0.16, 0.16, 1.1)}
+FOLLOWED = ("-", src.CHINA, *OTHER_PARTNERS)  # the order of the rows in every response
+
+
+def _extra(scale: Scale, code: str, rest: int) -> dict[str, int]:
+    """The extra partners' values of one line (or chapter): each trades a fixed share of the lines, 30% of the rest
+    of the world's value split among them."""
+    if not scale.extra_partners:
+        return {}
+    each = int(rest * 0.3 / scale.extra_partners)
+    codes = (str(1000 + 20 * i) for i in range(scale.extra_partners))
+    return {c: each for c in codes if zlib.crc32(f"{c}{code}".encode()) % 1000 < scale.extra_partner_density * 1000}
 
 
 def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple[str, str, str, float, dict]]:
@@ -181,8 +218,9 @@ def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple
             else export_share
         partners[code] = int(rest * share)
     if level == "HS2":
-        return [(chapter, f"CHAPTER {chapter} (SYNTHETIC)", "X", 0.0, {src.CHINA: cn, "-": cn + rest, **partners})]
-    lines = _lines(chapter)
+        return [(chapter, f"CHAPTER {chapter} (SYNTHETIC)", "X", 0.0,
+                 {src.CHINA: cn, "-": cn + rest, **partners, **_extra(figures.scale, chapter, rest)})]
+    lines = _lines(chapter, figures.scale.lines_per_chapter)
     line_shares = [line[4] for line in lines]
     split = {src.CHINA: _allocate(cn, figures.line_weights(chapter)), "rest": _allocate(rest, line_shares),
              **{code: _allocate(value, line_shares) for code, value in partners.items()}}
@@ -190,6 +228,7 @@ def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple
     for i, (code, desc, unit, price, _) in enumerate(lines):
         values = {country: parts[i] for country, parts in split.items() if country != "rest"}
         values["-"] = split[src.CHINA][i] + split["rest"][i]
+        values.update(_extra(figures.scale, code, split["rest"][i]))
         cells.append((code, desc, unit, price, values))
     if level == "HS10":  # each HS6 line has two statistical suffixes, 60% and 40% of it
         statistical = []
@@ -203,7 +242,8 @@ def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple
         headings: dict[str, dict] = {}
         for code, _, _, _, values in cells:
             heading = headings.setdefault(code[:4], {})
-            for country, value in values.items():
+            for country in (*FOLLOWED, *(c for c in values if c not in FOLLOWED)):
+                value = values[country]
                 heading[country] = heading.get(country, 0) + value
         return [(code, f"HEADING {code} (SYNTHETIC)", "X", 0.0, values) for code, values in headings.items()]
     return cells
@@ -222,7 +262,7 @@ def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date,
         chapter_factor = 0.6 + (int(chapter) % 9) / 10  # duty varies by chapter
         for code, desc, unit, price, values in _cells(figures, chapter, level, month):
             cn = values[src.CHINA]
-            for country in ("-", src.CHINA, *OTHER_PARTNERS):
+            for country in (*FOLLOWED, *(c for c in values if c not in FOLLOWED)):
                 value = values[country]
                 if country == "-":
                     rate = (cn * cn_rate + (value - cn) * world_rate) / max(value, 1) * chapter_factor
@@ -234,8 +274,9 @@ def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date,
                     cells = [value, con, dut, cal, qty]
                 else:
                     cells = [value, qty]
-                rows.append([country, names[country], code, desc, *map(str, cells), unit if price else "X",
-                             "DET", level, *([f"{chapter}*"] if level == "HS10" else []), period])
+                name = names.get(country, f"SYNTHETIC PARTNER {country}")
+                rows.append([country, name, code, desc, *map(str, cells), unit if price else "X", "DET", level,
+                             *([f"{chapter}*"] if level == "HS10" else []), period])
     return rows
 
 
@@ -249,14 +290,15 @@ def render(ds: src.CensusDataset, rows: list[list[str]], extra_predicates: tuple
     return ("[" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in [header, *rows]) + "]").encode()
 
 
-def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None) -> int:
+def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None,
+          scale: Scale = DEFAULT_SCALE) -> int:
     base = (base_url or CENSUS_BASE_URL).rstrip("/")
     written = 0
     for ds in (src.IMPORTS, src.EXPORTS):
         flow = "imports" if ds is src.IMPORTS else "exports"
         for month in month_range(start, end):
             # One generator per dataset and month: a month's figures do not depend on the range asked for.
-            figures = _Month(flow, month, random.Random(f"tradewatch-sample-{ds.name}-{format_month(month)}"))
+            figures = _Month(flow, month, random.Random(f"tradewatch-sample-{ds.name}-{format_month(month)}"), scale)
             for part, request in src.release_requests(base, ds, month):
                 level, _, chapter = part.partition("_")
                 body = render(ds, _rows(ds, figures, level, month, (chapter,) if chapter else ()),

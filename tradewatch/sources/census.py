@@ -222,9 +222,17 @@ def parse_census_file(con: duckdb.DuckDBPyConnection, path: Path, *, fmt: str = 
         raise ReleaseFormatError(f"{what}: not a Census {fmt.upper()} table ({exc}). The file may be truncated "
                                  "or an error page; fetch it again") from None
     try:
+        return _parse_cells(con, table, what)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _census_cells")
+
+
+def _parse_cells(con: duckdb.DuckDBPyConnection, table: str, what: str, carried: str = "") -> list[str]:
+    """Type the rows of `_census_cells` (rn 1 is the header) into `table`, with the `carried` columns as they are."""
+    try:
         positions = _header_positions(con, what)
         _check_whole_numbers(con, positions, what)
-        selects = [f"{_period_sql(positions, what)} AS period"]
+        selects = [*([carried] if carried else []), f"{_period_sql(positions, what)} AS period"]
         for name, pos in positions.items():
             if name != "TIME":
                 cast = f"CAST(r[{pos}] AS BIGINT)" if _NUMERIC_VAR.match(name) else f"r[{pos}]"
@@ -234,13 +242,11 @@ def parse_census_file(con: duckdb.DuckDBPyConnection, path: Path, *, fmt: str = 
                     f"FROM _census_cells WHERE {where} ORDER BY rn")
     except duckdb.Error as exc:
         raise ReleaseFormatError(f"{what}: a period value is not a month ({exc})") from None
-    finally:
-        con.execute("DROP TABLE IF EXISTS _census_cells")
     return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
 
 
 def conform(con: duckdb.DuckDBPyConnection, ds: CensusDataset, parsed: str, columns: list[str],
-            what: str) -> str:
+            what: str, carried: str = "") -> str:
     """SQL selecting the raw table's data columns from a parsed table; schema drift named by column."""
     commodity = ds.commodity_var.lower()
     needed = {
@@ -254,7 +260,8 @@ def conform(con: duckdb.DuckDBPyConnection, ds: CensusDataset, parsed: str, colu
             f"{what}: schema drift: column(s) {', '.join(missing)} missing from the response (present: "
             f"{', '.join(c.upper() for c in columns)}). The publisher may have renamed them; update "
             "tradewatch.sources.census and the suite")
-    return "SELECT period, " + ", ".join(f'"{src}" AS {dst}' for dst, src in needed.items()) + f" FROM {parsed}"
+    return (f"SELECT {carried + ', ' if carried else ''}period, "
+            + ", ".join(f'"{src}" AS {dst}' for dst, src in needed.items()) + f" FROM {parsed}")
 
 
 def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: CensusDataset, part: str, what: str,
@@ -262,3 +269,32 @@ def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: CensusDataset, pa
     """Parse one landed Census file; return SQL selecting the raw table's data columns from it."""
     columns = parse_census_file(con, path, table="_census_part", what=f"{what} {part}")
     return conform(con, ds, "_census_part", columns, f"{what} {part}")
+
+
+def stage_files(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], ds: CensusDataset, what: str) -> str:
+    """Parse many landed Census files at once (a batch load): SQL selecting `file` and the raw table's data columns.
+
+    One read_json over every file; files are then typed in groups of identical header (the HS10 parts carry one
+    more column). The checks are those of `stage_part`; a problem raises without naming the file, and the caller
+    loads release by release to find it."""
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _census_batch AS SELECT filename AS file, ordinality AS rn, "
+                    "json AS r FROM read_json(?, format='array', records=false, columns={'json': 'VARCHAR[]'}, "
+                    "filename=true) WITH ORDINALITY", [[str(p) for p in paths]])
+    except duckdb.Error as exc:
+        raise ReleaseFormatError(f"{what}: not Census JSON tables ({exc})") from None
+    groups = con.execute(
+        "SELECT list(file ORDER BY file) FROM (SELECT file, arg_min(r, rn) AS header FROM _census_batch GROUP BY file) "
+        "GROUP BY header ORDER BY 1").fetchall()
+    selects = []
+    try:
+        for index, (files,) in enumerate(groups):
+            con.execute("CREATE OR REPLACE TEMP TABLE _census_cells AS SELECT file, "
+                        "rn - min(rn) OVER (PARTITION BY file) + 1 AS rn, r FROM _census_batch WHERE file IN "
+                        "(SELECT unnest(?))", [files])
+            columns = _parse_cells(con, f"_census_group_{index}", what, carried="file")
+            selects.append(conform(con, ds, f"_census_group_{index}", columns, what, carried="file"))
+    finally:
+        con.execute("DROP TABLE IF EXISTS _census_cells")
+        con.execute("DROP TABLE IF EXISTS _census_batch")
+    return " UNION ALL ".join(selects)
