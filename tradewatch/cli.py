@@ -189,6 +189,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from tradewatch import pipeline
+
+    print(pipeline.build(get_settings(), full=args.full_refresh))
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from tradewatch import pipeline
 
@@ -209,7 +216,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         print(f"{len(rows)} quarantined release(s)")
     elif args.action == "release":
         quality.release_quarantined(settings, args.release_id, args.reason, getpass.getuser())
-        print(f"released {args.release_id}; rebuild the marts to use it")
+        print(f"released {args.release_id}; `tradewatch build` (or the next refresh) brings it into the marts")
     else:
         result = quality.revalidate(settings, args.release_id, getpass.getuser())
         print(f"{args.release_id}: {result.status}")
@@ -280,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--replay", metavar="DIR", help="replay a release archive (default: the configured one)")
     p.add_argument("--load", action="store_true", help="load into raw and run the quality gate after fetching")
     p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("build", help="bring the marts up to what is published: dbt build of the periods published "
+                       "since the last build (what the DAG's build_marts runs)")
+    p.add_argument("--full-refresh", action="store_true", help="rebuild every mart from all history")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("summary", help="releases by status and the latest trade balance")
     p.set_defaults(func=cmd_summary)

@@ -212,10 +212,12 @@ def validate(settings: Settings, dataset: str, lookup: ConnectionLookup | None =
     return {"dataset": dataset, "published": sum(r.success for r in results)}
 
 
-def build(settings: Settings) -> dict:
-    """Rebuild the marts from what is published, then check source freshness (warnings only)."""
-    transform.build(settings)
-    return {"built": True, "freshness_warnings": transform.source_freshness(settings)}
+def build(settings: Settings, full: bool = False) -> dict:
+    """Bring the marts up to what is published (incrementally: only the periods published since the last build),
+    then check source freshness (warnings only)."""
+    plan = transform.build(settings, full=full)
+    return {"built": plan.mode, "periods": len(plan.periods),
+            "freshness_warnings": transform.source_freshness(settings)}
 
 
 def detect_anomalies(settings: Settings) -> dict:

@@ -1,5 +1,14 @@
 -- Every flow at every level, as each reporter reports it: the US (Census: TOTAL, HS2, HS4, HS6) and China (GACC
 -- for TOTAL, with January-February as one period; Comtrade for HS2 and the basket HS6 lines).
+-- Incremental: the monthly refresh deletes and re-inserts only the periods whose releases changed (the largest
+-- mart; every other mart is small and rebuilt whole).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period_month',
+    on_schema_change='fail',
+) }}
+
 with
 
 us as (
@@ -9,6 +18,7 @@ us as (
         value_usd, quantity, quantity_unit, consumption_imports_usd, calculated_duty_usd,
         'census' as source, is_synthetic
     from {{ ref('int_us_trade_lines_unioned') }}
+    where {{ in_changed_periods('period_month') }}
 
 ),
 
@@ -34,6 +44,7 @@ cn_total as (
         'gacc' as source, is_synthetic
     from {{ ref('stg_gacc__trade_by_country') }}
     unpivot (value_usd for flow in (exports_usd as 'export', imports_usd as 'import'))
+    where {{ in_changed_periods('period_month') }}
 
 ),
 
@@ -45,7 +56,7 @@ cn_detail as (
         cast(null as bigint) as consumption_imports_usd, cast(null as bigint) as calculated_duty_usd,
         'comtrade' as source, is_synthetic
     from {{ ref('stg_comtrade__cn_trade') }}
-    where hs_level <> 'TOTAL'
+    where hs_level <> 'TOTAL' and {{ in_changed_periods('period_month') }}
 
 ),
 

@@ -1,0 +1,87 @@
+"""The monthly refresh builds incrementally: only the periods published since the last build, with the same result
+as a full rebuild; nothing new means no dbt run at all; a changed dbt project means a full rebuild."""
+
+import json
+from datetime import date
+
+import duckdb
+import pytest
+
+from tests.conftest import make_settings
+from tradewatch import pipeline, transform
+from tradewatch.periods import format_month, month_range
+
+pytestmark = pytest.mark.slow
+MONTHS = [format_month(m) for m in month_range(date(2024, 11, 1), date(2025, 6, 1))]
+
+
+def refresh(settings, months):
+    for dataset in pipeline.DATASETS:
+        pipeline.fetch(settings, dataset, months)
+        pipeline.load(settings, dataset)
+        pipeline.validate(settings, dataset)
+    return pipeline.build(settings)
+
+
+def revise(archive, month: str, factor: int = 2) -> None:
+    """A new vintage of one Census month: the quantities of its HS6 lines revised (values, and so every sum and
+    the suite's size check, unchanged)."""
+    path = archive / f"census/imports_hs/{month}_HS6.json"
+    rows = json.loads(path.read_text())
+    column = rows[0].index("CON_QY1_MO")
+    for row in rows[1:]:
+        row[column] = str(int(row[column]) * factor)
+    path.write_text(json.dumps(rows))
+
+
+def rows(settings, table="trade_monthly"):
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        return con.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+
+
+def builds(settings):
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        return con.execute("SELECT mode, periods FROM audit.builds ORDER BY started_at").fetchall()
+
+
+def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebuild(archive_copy, tmp_path,
+                                                                                  monkeypatch):
+    settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(archive_copy))
+    assert refresh(settings, MONTHS)["built"] == "full"
+    before = rows(settings)
+
+    revise(archive_copy, "2025-03")
+    result = refresh(settings, ["2025-03"])
+    assert result == {"built": "incremental", "periods": 1, "freshness_warnings": result["freshness_warnings"]}
+    assert builds(settings)[-1] == ("incremental", ["2025-03"])
+    after = rows(settings)
+    differs = set(after) ^ set(before)
+    # exactly the revised rows differ: US imports at HS6 in March 2025 (their quantities); every other period and
+    # level is as it was
+    assert {(r[0], r[2], r[3], r[5].strftime("%Y-%m")) for r in differs} == {("USA", "import", "HS6", "2025-03")}
+    assert len(differs) > 1000
+    incremental = {table: rows(settings, table) for table in
+                   ("trade_monthly", "commodity_trade_monthly", "trade_balance_monthly", "tariff_rates_monthly")}
+
+    # nothing published since: no dbt run, the marts untouched
+    assert pipeline.build(settings)["built"] == "skip"
+    assert len(builds(settings)) == 2
+
+    # the same warehouse rebuilt from scratch gives exactly the incremental result
+    assert pipeline.build(settings, full=True)["built"] == "full"
+    for table, expected in incremental.items():
+        assert rows(settings, table) == expected, table
+
+    # a changed dbt project (a model or seed edited by an upgrade) rebuilds everything
+    monkeypatch.setattr(transform, "project_fingerprint", lambda: "changed")
+    revise(archive_copy, "2025-04")
+    assert refresh(settings, ["2025-04"])["built"] == "full"
+    assert [mode for mode, _ in builds(settings)] == ["full", "incremental", "full", "full"]
+
+
+def test_changed_periods_must_be_months(tmp_path, small_archive):
+    settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(small_archive))
+    refresh(settings, ["2025-05"])
+    with pytest.raises(Exception, match="expected YYYY-MM"):
+        transform.run_dbt(settings, "run", "--select", "trade_monthly", "--vars",
+                          json.dumps({"changed_periods": ["2025-05'); DROP TABLE x; --"]}))
