@@ -49,8 +49,25 @@ def _result_path(settings: Settings, dataset: str, release_id: str):
     return settings.validation_dir / dataset / f"{safe}.json"
 
 
-def _validate(settings: Settings, targets: list[dict]) -> list[tuple[dict, SuiteOutcome]]:
-    """Read every candidate through a read-only connection, then validate each (no lock held while GX runs)."""
+#: Rows of candidate releases held in memory at once: a backfill is validated in chunks of about this size.
+CHUNK_ROWS = 400_000
+
+
+def _chunks(targets: list[dict]) -> list[list[dict]]:
+    chunks: list[list[dict]] = [[]]
+    rows = 0
+    for release in targets:
+        if chunks[-1] and rows + (release["row_count"] or 0) > CHUNK_ROWS:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(release)
+        rows += release["row_count"] or 0
+    return [c for c in chunks if c]
+
+
+def _validate(settings: Settings, targets: list[dict],
+              runners: dict[str, SuiteRunner]) -> list[tuple[dict, SuiteOutcome]]:
+    """Read the candidates through a read-only connection, then validate each (no lock held while GX runs)."""
     frames = []
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
         for release in targets:
@@ -59,7 +76,6 @@ def _validate(settings: Settings, targets: list[dict]) -> list[tuple[dict, Suite
             params = suite_parameters(release["dataset"], period, previous)
             frames.append((release, _candidate(con, release["dataset"], release["release_id"]), params))
     outcomes = []
-    runners: dict[str, SuiteRunner] = {}
     for release, frame, params in frames:
         if release["dataset"] not in runners:
             runners[release["dataset"]] = SuiteRunner(release["dataset"], docs_dir(settings))
@@ -72,12 +88,21 @@ def _validate(settings: Settings, targets: list[dict]) -> list[tuple[dict, Suite
         else:
             log.warning("%s %s: suite FAILED (%d of %d expectations): %s", release["dataset"], period,
                         len(outcome.failed), outcome.evaluated, "; ".join(outcome.failed[:3]))
-        if len(outcomes) % 24 == 23 or len(outcomes) == len(frames) - 1:
-            log.info("%s: validated %d of %d release(s)", release["dataset"], len(outcomes) + 1, len(frames))
         outcomes.append((release, outcome))
+    return outcomes
+
+
+def _run(settings: Settings, targets: list[dict]) -> list[ValidationResult]:
+    """Validate and record the targets chunk by chunk (memory bounded by CHUNK_ROWS), then render Data Docs."""
+    runners: dict[str, SuiteRunner] = {}
+    results: list[ValidationResult] = []
+    for chunk in _chunks(targets):
+        results += _record(settings, _validate(settings, chunk, runners))
+        if len(targets) > 24:
+            log.info("%s: validated %d of %d release(s)", chunk[-1]["dataset"], len(results), len(targets))
     for runner in runners.values():
         log.info("%s: Data Docs at %s", runner.dataset, runner.build_docs())
-    return outcomes
+    return results
 
 
 def _record(settings: Settings, outcomes: list[tuple[dict, SuiteOutcome]]) -> list[ValidationResult]:
@@ -134,7 +159,7 @@ def validate_pending(settings: Settings, dataset: str, lookup=None) -> list[Vali
     if not pending:
         log.info("%s: no pending release to validate", dataset)
         return []
-    results = _record(settings, _validate(settings, pending))
+    results = _run(settings, pending)
     _alert_quarantined(settings, results, lookup)
     _raise_if_failed(results)
     return results
@@ -147,7 +172,7 @@ def revalidate(settings: Settings, release_id: str, operator: str) -> Validation
     if not found or found[0]["status"] not in ("quarantined", "pending"):
         raise TradewatchError(f"release {release_id!r} is not quarantined or pending "
                               f"(status: {found[0]['status'] if found else 'unknown'})")
-    results = _record(settings, _validate(settings, found))
+    results = _run(settings, found)
     with open_warehouse(settings.duckdb_path) as con:
         con.execute("INSERT INTO audit.release_decisions VALUES (?, 'revalidate', ?, ?, now())",
                     [release_id, f"suite {'passed' if results[0].success else 'failed again'}", operator])
