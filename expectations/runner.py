@@ -32,6 +32,11 @@ def _describe_failure(result) -> str:
     return f"{config.type}({json.dumps(kwargs, default=str)[:200]}) saw {json.dumps(seen, default=str)[:300]}"
 
 
+#: BASIC keeps what a reader of a failure needs (observed values, unexpected counts, up to 20 unexpected values) and
+#: costs about 30% less per release than SUMMARY, which also counts the unexpected values (measured in bench/).
+RESULT_FORMAT = "BASIC"
+
+
 class SuiteRunner:
     """Validates releases of one dataset against its suite; one ephemeral GX context serves every release.
 
@@ -68,7 +73,7 @@ class SuiteRunner:
             gx.ValidationDefinition(name=f"{dataset}_validation", data=batch, suite=suite))
         self._checkpoint = context.checkpoints.add(
             gx.Checkpoint(name=f"{dataset}_checkpoint", validation_definitions=[definition], actions=[],
-                          result_format="SUMMARY"))
+                          result_format=RESULT_FORMAT))
 
     def run(self, frame: pd.DataFrame, parameters: dict, run_name: str = "candidate") -> SuiteOutcome:
         started = time.monotonic()

@@ -50,7 +50,7 @@ def _result_path(settings: Settings, dataset: str, release_id: str):
 
 
 #: Rows of candidate releases held in memory at once: a backfill is validated in chunks of about this size.
-CHUNK_ROWS = 400_000
+CHUNK_ROWS = 200_000
 
 
 def _chunks(targets: list[dict]) -> list[list[dict]]:
