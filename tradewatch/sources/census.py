@@ -8,6 +8,7 @@ Parsing happens in DuckDB (it parses JSON an order of magnitude faster than Pyth
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -162,20 +163,33 @@ def _header_positions(con: duckdb.DuckDBPyConnection, what: str) -> dict[str, in
     header_rows = con.execute("SELECT r FROM _census_cells WHERE rn = 1").fetchall()
     if not header_rows or not header_rows[0][0]:
         raise ReleaseFormatError(f"{what}: the response has no header row")
-    header = [h.strip() if isinstance(h, str) else "" for h in header_rows[0][0]]
-    bad = [h for h in header if not _IDENTIFIER.match(h)]
-    if bad:
-        raise ReleaseFormatError(f"{what}: the first row is not a header of variable names (found {bad[:3]})")
+    header = _checked_header(header_rows[0][0], what)
     ragged = con.execute(
         "SELECT rn, len(r) FROM _census_cells WHERE rn > 1 AND len(r) <> ? ORDER BY rn LIMIT 1", [len(header)]
     ).fetchall()
     if ragged:
         raise ReleaseFormatError(f"{what}: row {ragged[0][0] - 1} has {ragged[0][1]} cells, the header has "
                                  f"{len(header)}")
+    return _positions(header)
+
+
+def _checked_header(cells: list, what: str) -> list[str]:
+    header = [h.strip() if isinstance(h, str) else "" for h in cells]
+    bad = [h for h in header if not _IDENTIFIER.match(h)]
+    if bad:
+        raise ReleaseFormatError(f"{what}: the first row is not a header of variable names (found {bad[:3]})")
+    return header
+
+
+def _positions(header: list[str]) -> dict[str, int]:
     positions: dict[str, int] = {}
     for index, name in enumerate(header, start=1):
         positions.setdefault(name.upper(), index)
     return positions
+
+
+def _whole_number_sql(pos: int) -> str:
+    return f"(r[{pos}] IS NULL OR NOT regexp_full_match(r[{pos}], '-?[0-9]+'))"
 
 
 def _check_whole_numbers(con: duckdb.DuckDBPyConnection, positions: dict[str, int], what: str) -> None:
@@ -183,7 +197,7 @@ def _check_whole_numbers(con: duckdb.DuckDBPyConnection, positions: dict[str, in
     numeric = {name: pos for name, pos in positions.items() if _NUMERIC_VAR.match(name)}
     if not numeric:
         return
-    bad = {name: f"(r[{pos}] IS NULL OR NOT regexp_full_match(r[{pos}], '-?[0-9]+'))" for name, pos in numeric.items()}
+    bad = {name: _whole_number_sql(pos) for name, pos in numeric.items()}
     counts = con.execute(
         "SELECT " + ", ".join(f"count(*) FILTER (WHERE {cond})" for cond in bad.values())
         + " FROM _census_cells WHERE rn > 1").fetchall()[0]
@@ -195,6 +209,26 @@ def _check_whole_numbers(con: duckdb.DuckDBPyConnection, positions: dict[str, in
             raise ReleaseFormatError(
                 f"{what}: {name} holds {count} value(s) that are not whole numbers (first at data row {row}: "
                 f"{value!r}). Census values are never blank; the release is broken")
+
+
+def _typed_columns(positions: dict[str, int], checked: bool = False) -> list[str]:
+    """Every variable but the period, named in lower case; whole-number variables as BIGINT (`checked`: a value that
+    is not a whole number raises, for a single pass without a separate check)."""
+    columns = []
+    for name, pos in positions.items():
+        if name == "TIME":
+            continue
+        value = f"r[{pos}]"
+        if _NUMERIC_VAR.match(name):
+            value = f"CAST({value} AS BIGINT)"
+            if checked:
+                value = f"CASE WHEN {_whole_number_sql(pos)} THEN error('{name}: not a whole number') ELSE {value} END"
+        columns.append(f'{value} AS "{name.lower()}"')
+    return columns
+
+
+def _detail_rows(positions: dict[str, int]) -> str:
+    return f"r[{positions['SUMMARY_LVL']}] = 'DET'" if "SUMMARY_LVL" in positions else "true"
 
 
 def _period_sql(positions: dict[str, int], what: str) -> str:
@@ -227,17 +261,13 @@ def parse_census_file(con: duckdb.DuckDBPyConnection, path: Path, *, fmt: str = 
         con.execute("DROP TABLE IF EXISTS _census_cells")
 
 
-def _parse_cells(con: duckdb.DuckDBPyConnection, table: str, what: str, carried: str = "") -> list[str]:
-    """Type the rows of `_census_cells` (rn 1 is the header) into `table`, with the `carried` columns as they are."""
+def _parse_cells(con: duckdb.DuckDBPyConnection, table: str, what: str) -> list[str]:
+    """Type the rows of `_census_cells` (rn 1 is the header) into `table`."""
     try:
         positions = _header_positions(con, what)
         _check_whole_numbers(con, positions, what)
-        selects = [*([carried] if carried else []), f"{_period_sql(positions, what)} AS period"]
-        for name, pos in positions.items():
-            if name != "TIME":
-                cast = f"CAST(r[{pos}] AS BIGINT)" if _NUMERIC_VAR.match(name) else f"r[{pos}]"
-                selects.append(f'{cast} AS "{name.lower()}"')
-        where = f"rn > 1 AND r[{positions['SUMMARY_LVL']}] = 'DET'" if "SUMMARY_LVL" in positions else "rn > 1"
+        selects = [f"{_period_sql(positions, what)} AS period", *_typed_columns(positions)]
+        where = f"rn > 1 AND {_detail_rows(positions)}"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(selects)} "
                     f"FROM _census_cells WHERE {where} ORDER BY rn")
     except duckdb.Error as exc:
@@ -271,30 +301,43 @@ def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: CensusDataset, pa
     return conform(con, ds, "_census_part", columns, f"{what} {part}")
 
 
-def stage_files(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], ds: CensusDataset, what: str) -> str:
-    """Parse many landed Census files at once (a batch load): SQL selecting `file` and the raw table's data columns.
+def _file_header(path: Path, what: str) -> list[str]:
+    """The header row of a landed Census JSON file, from its first bytes (the file is not parsed whole here)."""
+    with open(path, "rb") as f:
+        start = f.read(65536).decode("utf-8", "replace").lstrip()
+    try:
+        header, _ = json.JSONDecoder().raw_decode(start[1:].lstrip()) if start.startswith("[") else (None, 0)
+    except ValueError:
+        header = None
+    if not isinstance(header, list) or not header:
+        raise ReleaseFormatError(f"{what}: {path.name} does not start with a Census header row")
+    return _checked_header(header, what)
 
-    One read_json over every file; files are then typed in groups of identical header (the HS10 parts carry one
-    more column). The checks are those of `stage_part`; a problem raises without naming the file, and the caller
-    loads release by release to find it."""
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _census_batch AS SELECT filename AS file, ordinality AS rn, "
-                    "json AS r FROM read_json(?, format='array', records=false, columns={'json': 'VARCHAR[]'}, "
-                    "filename=true) WITH ORDINALITY", [[str(p) for p in paths]])
-    except duckdb.Error as exc:
-        raise ReleaseFormatError(f"{what}: not Census JSON tables ({exc})") from None
-    groups = con.execute(
-        "SELECT list(file ORDER BY file) FROM (SELECT file, arg_min(r, rn) AS header FROM _census_batch GROUP BY file) "
-        "GROUP BY header ORDER BY 1").fetchall()
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def stage_files(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], ds: CensusDataset, what: str) -> str:
+    """SQL selecting `file` and the raw table's data columns from many landed Census files at once (a batch load).
+
+    One pass: the headers are read from each file's first bytes, files are grouped by header (the HS10 parts carry
+    one more column), and each group is one read_json whose rows are typed and checked as they stream into raw
+    (a ragged row, a value that is not a whole number or a bad period raises). A failure does not say which file:
+    the caller then loads release by release, whose messages do."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for path in paths:
+        groups.setdefault(tuple(_file_header(path, what)), []).append(str(path))
     selects = []
-    try:
-        for index, (files,) in enumerate(groups):
-            con.execute("CREATE OR REPLACE TEMP TABLE _census_cells AS SELECT file, "
-                        "rn - min(rn) OVER (PARTITION BY file) + 1 AS rn, r FROM _census_batch WHERE file IN "
-                        "(SELECT unnest(?))", [files])
-            columns = _parse_cells(con, f"_census_group_{index}", what, carried="file")
-            selects.append(conform(con, ds, f"_census_group_{index}", columns, what, carried="file"))
-    finally:
-        con.execute("DROP TABLE IF EXISTS _census_cells")
-        con.execute("DROP TABLE IF EXISTS _census_batch")
+    for header, files in groups.items():
+        positions = _positions(list(header))
+        columns = [c.split(" AS ")[-1].strip('"') for c in _typed_columns(positions)]
+        period = (f"CASE WHEN len(r) <> {len(header)} THEN error('a row has the wrong number of cells') "
+                  f"ELSE {_period_sql(positions, what)} END")
+        parsed = (f"(SELECT file, {period} AS period, {', '.join(_typed_columns(positions, checked=True))} "
+                  f"FROM (SELECT filename AS file, json AS r FROM read_json([{', '.join(map(_literal, files))}], "
+                  "format='array', records=false, columns={'json': 'VARCHAR[]'}, filename=true)) "
+                  f"WHERE r IS DISTINCT FROM [{', '.join(_literal(h) for h in header)}] "
+                  f"AND {_detail_rows(positions)}) AS parsed")
+        selects.append(conform(con, ds, parsed, ["period", *columns], what, carried="file"))
     return " UNION ALL ".join(selects)
