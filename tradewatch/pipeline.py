@@ -215,9 +215,8 @@ def validate(settings: Settings, dataset: str, lookup: ConnectionLookup | None =
 def build(settings: Settings, full: bool = False) -> dict:
     """Bring the marts up to what is published (incrementally: only the periods published since the last build),
     then check source freshness (warnings only)."""
-    plan = transform.build(settings, full=full)
-    return {"built": plan.mode, "periods": len(plan.periods),
-            "freshness_warnings": transform.source_freshness(settings)}
+    plan, warnings = transform.build(settings, full=full)
+    return {"built": plan.mode, "periods": len(plan.periods), "freshness_warnings": warnings}
 
 
 def detect_anomalies(settings: Settings) -> dict:

@@ -1,4 +1,4 @@
-"""Run dbt on the warehouse: one `dbt build` process (DuckDB has one writer; per-model processes only fight)."""
+"""Run dbt on the warehouse: one dbt process per refresh (DuckDB has one writer; per-model processes only fight)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
-
-
 def dbt_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -39,17 +34,22 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def run_dbt(settings: Settings, *args: str) -> str:
-    """Run a dbt command against the warehouse; raise with dbt's own output when it fails."""
-    command = [dbt_executable(), "--no-use-colors", *args, "--project-dir", str(DBT_PROJECT_DIR)]
-    log.debug("running %s", " ".join(command[1:]))
-    proc = subprocess.run(command, env=dbt_env(settings), capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+def run_dbt(settings: Settings, *args: str, then: tuple[str, ...] = ()) -> str:
+    """Run a dbt command against the warehouse; raise with dbt's own output when it fails.
+
+    `then`, a command run in the same dbt process after a success (one interpreter start and project load), reports
+    only: its failure does not fail the call."""
+    commands = [["--no-use-colors", *command, "--project-dir", str(DBT_PROJECT_DIR)] for command in (args, then)
+                if command]
+    argv = [sys.executable, "-m", "tradewatch.dbt_session", *[a for c in commands for a in ("--", *c)][1:]]
+    log.debug("running dbt %s%s", " ".join(args), f" then dbt {' '.join(then)}" if then else "")
+    proc = subprocess.run(argv, env=dbt_env(settings), capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
     output = proc.stdout + proc.stderr
     for line in output.splitlines():
         log.debug("dbt: %s", line)
     done = [line for line in output.splitlines() if " Done. PASS=" in line or "Finished running" in line]
     for line in done:
-        log.info("dbt %s: %s", args[0], line.split("  ", 1)[-1].strip())
+        log.info("dbt: %s", line.split("  ", 1)[-1].strip())
     if proc.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-25:])
         raise TradewatchError(f"dbt {args[0]} failed (exit {proc.returncode}); the marts keep their previous "
@@ -77,13 +77,15 @@ def project_fingerprint() -> str:
 def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> BuildPlan:
     """What the next build must do: everything (first build, or the project changed), the periods whose releases
     were published (or released) since the last successful build, or nothing."""
-    last = con.execute("SELECT started_at, project_fingerprint FROM audit.builds ORDER BY started_at DESC "
-                       "LIMIT 1").fetchall()
+    last = con.execute("SELECT started_at, finished_at, project_fingerprint FROM audit.builds ORDER BY started_at "
+                       "DESC LIMIT 1").fetchall()
     marts = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND "
                         "table_name = 'trade_monthly'").fetchall()[0][0]
     if not last or not marts:
         return BuildPlan("full", (), "first build")
-    started_at, built_with = last[0]
+    started_at, finished_at, built_with = last[0]
+    if finished_at is None:
+        return BuildPlan("full", (), "the last build did not finish (it failed or was killed)")
     if built_with != fingerprint:
         return BuildPlan("full", (), "the dbt project changed since the last build")
     periods = tuple(p for (p,) in con.execute(
@@ -94,37 +96,52 @@ def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> BuildPlan:
     return BuildPlan("incremental", periods, f"{len(periods)} period(s) published since the last build")
 
 
-def build(settings: Settings, *, full: bool = False) -> BuildPlan:
-    """Build seeds, models and tests (a failing test fails the build), incrementally where it pays.
+def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[str]]:
+    """Build seeds, models and tests (a failing test fails the build), incrementally where it pays; then check the
+    sources' freshness in the same dbt process. Returns the plan and the freshness warnings.
 
     The largest mart (trade_monthly) is incremental: a monthly refresh rebuilds only the periods published since the
-    last successful build; every other mart is small and rebuilt whole. `full` forces a full rebuild."""
+    last successful build; every other mart is small and rebuilt whole. Seeds and unit tests depend only on the
+    project, so an incremental build (same project fingerprint) skips them. `full` forces a full rebuild."""
     from tradewatch.warehouse import open_warehouse
 
     fingerprint = project_fingerprint()
     with open_warehouse(settings.duckdb_path) as con:
         plan = BuildPlan("full", (), "asked for") if full else plan_build(con, fingerprint)
         started_at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchall()[0][0]
+        if plan.mode != "skip":
+            con.execute("INSERT INTO audit.builds VALUES (?, NULL, ?, ?, ?, ?)",
+                        [started_at, plan.mode, list(plan.periods), fingerprint, plan.reason])
     log.info("dbt build: %s (%s)%s", plan.mode, plan.reason,
              f": {', '.join(plan.periods[:12])}{' ...' if len(plan.periods) > 12 else ''}" if plan.periods else "")
     if plan.mode == "skip":
-        return plan
+        return plan, source_freshness(settings)
     if plan.mode == "full":
-        run_dbt(settings, "build", "--full-refresh")
+        args: tuple[str, ...] = ("build", "--full-refresh")
     else:
-        run_dbt(settings, "build", "--vars", json.dumps({"changed_periods": list(plan.periods)}))
+        args = ("build", "--vars", json.dumps({"changed_periods": list(plan.periods)}),
+                "--exclude", "resource_type:seed", "resource_type:unit_test")
+    output = run_dbt(settings, *args, then=FRESHNESS)
     with open_warehouse(settings.duckdb_path) as con:
-        con.execute("INSERT INTO audit.builds VALUES (?, CAST(now() AS TIMESTAMP), ?, ?, ?, ?)",
-                    [started_at, plan.mode, list(plan.periods), fingerprint, plan.reason])
-    return plan
+        con.execute("UPDATE audit.builds SET finished_at = CAST(now() AS TIMESTAMP) WHERE started_at = ?",
+                    [started_at])
+    return plan, freshness_warnings(output)
+
+
+FRESHNESS = ("source", "freshness")
 
 
 def source_freshness(settings: Settings) -> list[str]:
     """Check every source's freshness; return the warnings. A late release is a warning, never a failure."""
     try:
-        output = run_dbt(settings, "source", "freshness")
+        output = run_dbt(settings, *FRESHNESS)
     except TradewatchError as exc:  # a freshness error must not fail the refresh: report it as a warning
         output = str(exc)
+    return freshness_warnings(output)
+
+
+def freshness_warnings(output: str) -> list[str]:
+    """The stale sources in dbt's freshness output, each logged as a late release."""
     warnings = [line.split("  ", 1)[-1].strip() for line in output.splitlines()
                 if re.search(r"\b(WARN|ERROR STALE|ERROR)\b", line) and "freshness of" in line]
     for warning in warnings:

@@ -48,9 +48,10 @@ AUDIT_DDL = [
     """CREATE TABLE IF NOT EXISTS audit.release_decisions (
         release_id VARCHAR NOT NULL, action VARCHAR NOT NULL, reason VARCHAR, decided_by VARCHAR,
         decided_at TIMESTAMP NOT NULL)""",
-    # one row per successful dbt build: the incremental refresh rebuilds the periods published since the last one
+    # one row per dbt build (finished_at is null until it succeeds): the incremental refresh rebuilds the periods
+    # published since the last successful build, and everything after one that did not finish
     """CREATE TABLE IF NOT EXISTS audit.builds (
-        started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL, mode VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, mode VARCHAR NOT NULL,
         periods VARCHAR[], project_fingerprint VARCHAR NOT NULL, reason VARCHAR)""",
     # one row per alert and channel: sent once, retried while pending (tradewatch.alerts)
     """CREATE TABLE IF NOT EXISTS audit.alerts (

@@ -41,7 +41,8 @@ def rows(settings, table="trade_monthly"):
 
 def builds(settings):
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        return con.execute("SELECT mode, periods FROM audit.builds ORDER BY started_at").fetchall()
+        return con.execute("SELECT mode, periods FROM audit.builds WHERE finished_at IS NOT NULL "
+                           "ORDER BY started_at").fetchall()
 
 
 def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebuild(archive_copy, tmp_path,
@@ -77,6 +78,26 @@ def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebui
     revise(archive_copy, "2025-04")
     assert refresh(settings, ["2025-04"])["built"] == "full"
     assert [mode for mode, _ in builds(settings)] == ["full", "incremental", "full", "full"]
+
+
+def test_a_build_that_did_not_finish_is_followed_by_a_full_one(tmp_path, small_archive, monkeypatch):
+    settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(small_archive))
+    refresh(settings, ["2025-04"])
+    pipeline.fetch(settings, "census_imports_hs", ["2025-05"])
+    pipeline.load(settings, "census_imports_hs")
+    pipeline.validate(settings, "census_imports_hs")
+
+    def fail(*args, **kwargs):
+        raise transform.TradewatchError("dbt build failed (a test failed)")
+
+    monkeypatch.setattr(transform, "run_dbt", fail)
+    with pytest.raises(transform.TradewatchError):
+        pipeline.build(settings)
+    monkeypatch.undo()
+    assert pipeline.build(settings)["built"] == "full"
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        assert con.execute("SELECT mode, finished_at IS NOT NULL FROM audit.builds ORDER BY started_at").fetchall() \
+            == [("full", True), ("incremental", False), ("full", True)]
 
 
 def test_changed_periods_must_be_months(tmp_path, small_archive):

@@ -130,12 +130,12 @@ def test_sigkill_during_dbt(tmp_path, small_archive, clean):
     process = child(settings, """
         import tradewatch.transform as transform
         print("BUILDING", flush=True)
-        transform.build(settings)
+        transform.build(settings, full=True)
     """)
     kill_when(process, "BUILDING", after=6.0)  # dbt is running its models by then
     with duckdb.connect(str(settings.serving.directory / serve.SNAPSHOT_NAME), read_only=True) as con:
         assert con.execute("SELECT publication_id FROM marts.publication").fetchall() == [(first["publication_id"],)]
-    pipeline.build(settings)
+    assert pipeline.build(settings)["built"] == "full"  # the killed build did not finish: everything again
     assert fingerprint(settings.duckdb_path, ("marts",)) == marts
 
 

@@ -1,0 +1,39 @@
+"""Run several dbt commands in one process with dbt's programmatic runner (`dbtRunner`).
+
+    python -m tradewatch.dbt_session build --full-refresh -- source freshness
+
+A refresh runs `dbt build` and then `dbt source freshness`; as two `dbt` processes the second spends seconds
+starting Python and loading the project again. Here they share one. The exit status is the first command's: the
+later ones report (a stale source is a warning) and run only if the first succeeded.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def split_commands(argv: list[str]) -> list[list[str]]:
+    commands: list[list[str]] = [[]]
+    for arg in argv:
+        if arg == "--":
+            commands.append([])
+        else:
+            commands[-1].append(arg)
+    return [c for c in commands if c]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dbt.cli.main import dbtRunner
+
+    runner = dbtRunner()
+    for index, command in enumerate(split_commands(sys.argv[1:] if argv is None else argv)):
+        result = runner.invoke(command)
+        if index == 0 and not result.success:
+            if result.exception is not None:
+                print(f"dbt {command[0]} raised: {result.exception}", flush=True)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
