@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -119,8 +118,7 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
     if plan.mode == "full":
         args: tuple[str, ...] = ("build", "--full-refresh")
     else:
-        args = ("build", "--vars", json.dumps({"changed_periods": list(plan.periods)}),
-                "--exclude", "resource_type:seed", "resource_type:unit_test")
+        args = ("build", "--exclude", "resource_type:seed", "resource_type:unit_test")  # periods: audit.builds
     output = run_dbt(settings, *args, then=FRESHNESS)
     with open_warehouse(settings.duckdb_path) as con:
         con.execute("UPDATE audit.builds SET finished_at = CAST(now() AS TIMESTAMP) WHERE started_at = ?",

@@ -1,20 +1,19 @@
-{#- The incremental refresh: true for the rows of the periods that changed since the last build.
+{#- The incremental refresh: true for the rows of the periods the running build rebuilds.
 
-    tradewatch (tradewatch.transform.build) passes the months whose releases were published since the last
-    successful build as the var `changed_periods` (["YYYY-MM", ...]); an incremental model then deletes and
-    re-inserts exactly those periods. On a first build, a --full-refresh, or a `dbt build` by hand without the var,
-    every period is (re)built. -#}
+    tradewatch (tradewatch.transform.build) records each build in audit.builds before running dbt: an incremental
+    build carries the months whose releases were published since the last successful build, and an incremental
+    model then deletes and re-inserts exactly those months. The periods are data, not vars, so dbt's partial parsing
+    survives from one run to the next. On a first build, a --full-refresh, or a `dbt build` by hand (no incremental
+    build running), every period is (re)built. -#}
 {% macro in_changed_periods(column) -%}
-    {%- set periods = var('changed_periods', none) -%}
-    {%- if is_incremental() and periods is not none -%}
-        {%- for period in periods -%}
-            {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}', period | string) -%}
-                {{ exceptions.raise_compiler_error("changed_periods holds " ~ period ~ ": expected YYYY-MM") }}
-            {%- endif -%}
-        {%- endfor -%}
-        {{ column }} in (
-            {%- for period in periods %}date '{{ period }}-01'{% if not loop.last %}, {% endif %}{% else %}null{% endfor -%}
-        )
+    {%- if is_incremental() -%}
+        {%- set running -%}
+            (select periods from {{ source('audit', 'builds') }}
+             where finished_at is null and mode = 'incremental'
+                 and started_at = (select max(started_at) from {{ source('audit', 'builds') }}))
+        {%- endset -%}
+        (not exists {{ running }}
+         or {{ column }} in (select cast(period || '-01' as date) from (select unnest(periods) as period from {{ running }})))
     {%- else -%}
         true
     {%- endif -%}

@@ -41,6 +41,7 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
                                                         ("gacc_trade_by_country", 16),
                                                         ("nbs_price_indexes", 18),
                                                         ("usitc_hts_lines", 1)]  # only the revision in force
+    assert query(settings, "SELECT mode, finished_at IS NOT NULL FROM audit.builds") == [("full", True)]
     marts = query(settings, "SELECT * FROM marts.trade_balance_monthly ORDER BY ALL")
     assert len(marts) == 18 * 5 + 16 * 5  # US: 18 months x 5 partners; China: 16 periods (Jan-Feb as one) x 5
     latest = query(settings, "SELECT max(period_month) FROM marts.trade_balance_monthly")[0][0]
