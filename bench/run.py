@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
-import resource
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -27,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from tradewatch import pipeline, sources
+from tradewatch.dbt_session import peak_memory_mb
 from tradewatch.periods import add_months, format_month
 from tradewatch.settings import get_settings
 
@@ -34,19 +36,42 @@ END = date(2026, 8, 1)  # the backfill's last month; the incremental run adds Se
 CENSUS = ("census_imports_hs", "census_exports_hs")
 
 
-def _peak_mb() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+class DbtMemory(logging.Handler):
+    """Catches the peak memory the dbt process reports at exit (tradewatch.dbt_session)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.peak_mb = 0.0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = re.search(r"dbt peak memory (\d+) MB", record.getMessage())
+        if found:
+            self.peak_mb = max(self.peak_mb, float(found.group(1)))
+
+
+def _reset_peak() -> None:
+    """Start a new peak-memory measurement for this process (Linux: writing 5 to clear_refs resets VmHWM)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
 def timed(label: str, stages: list[dict], work: Callable[[], object]) -> object:
+    """Run one stage; record its seconds and the peak resident memory of this process and of dbt during it."""
+    dbt = DbtMemory()
+    logging.getLogger("tradewatch.transform").setLevel(logging.INFO)
+    logging.getLogger("tradewatch.transform").addHandler(dbt)
+    _reset_peak()
     started = time.perf_counter()
-    result = work()
+    try:
+        result = work()
+    finally:
+        logging.getLogger("tradewatch.transform").removeHandler(dbt)
     seconds = time.perf_counter() - started
-    own, children = _peak_mb()
-    stages.append({"stage": label, "seconds": round(seconds, 2), "peak_mb": round(own), "children_mb": round(children)})
-    print(f"  {label:<28} {seconds:8.1f} s   peak {own:6.0f} MB (children {children:.0f} MB)", flush=True)
+    own = peak_memory_mb()
+    stages.append({"stage": label, "seconds": round(seconds, 2), "peak_mb": round(own),
+                   "children_mb": round(dbt.peak_mb)})
+    dbt_text = f" (dbt {dbt.peak_mb:.0f} MB)" if dbt.peak_mb else ""
+    print(f"  {label:<28} {seconds:8.1f} s   peak {own:6.0f} MB{dbt_text}", flush=True)
     return result
 
 

@@ -26,13 +26,28 @@ def main(argv: list[str] | None = None) -> int:
     from dbt.cli.main import dbtRunner
 
     runner = dbtRunner()
-    for index, command in enumerate(split_commands(sys.argv[1:] if argv is None else argv)):
-        result = runner.invoke(command)
-        if index == 0 and not result.success:
-            if result.exception is not None:
-                print(f"dbt {command[0]} raised: {result.exception}", flush=True)
-            return 1
-    return 0
+    try:
+        for index, command in enumerate(split_commands(sys.argv[1:] if argv is None else argv)):
+            result = runner.invoke(command)
+            if index == 0 and not result.success:
+                if result.exception is not None:
+                    print(f"dbt {command[0]} raised: {result.exception}", flush=True)
+                return 1
+        return 0
+    finally:
+        print(f"{PEAK_MEMORY_LABEL} {peak_memory_mb():.0f} MB", flush=True)
+
+
+PEAK_MEMORY_LABEL = "tradewatch: dbt peak memory"
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB; 0 where /proc is not available."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        return 0.0
 
 
 if __name__ == "__main__":

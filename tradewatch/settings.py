@@ -153,6 +153,7 @@ class Settings:
     http: HttpPolicy
     serving: ServingSettings
     release_poll_hours: float = 6.0  # while a release is due but not out: look again this often
+    dbt_memory_limit: str = "1GB"  # DuckDB's memory limit inside dbt (it spills to disk beyond it)
     alerts: AlertSettings = AlertSettings()
     anomalies: AnomalySettings = AnomalySettings()
 
@@ -161,6 +162,13 @@ class Settings:
         """Every secret value, for redaction."""
         keys = [key for src in self.sources.values() if (key := src.api_key.reveal())]
         return keys + self.alerts.secrets + self.serving.secrets
+
+
+def _memory_size(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or default).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw, re.IGNORECASE):
+        raise ConfigurationError(f"{name}={raw!r} is not a memory size; write it like 1GB or 1500MB, or unset it")
+    return raw
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -319,6 +327,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         http=http,
         serving=_serving(env, data_dir),
         release_poll_hours=_float(env, "TRADEWATCH_RELEASE_POLL_HOURS", 6.0),
+        dbt_memory_limit=_memory_size(env, "TRADEWATCH_DBT_MEMORY_LIMIT", "1GB"),
         alerts=_alerts(env),
         anomalies=_anomalies(env),
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from tradewatch.dbt_session import PEAK_MEMORY_LABEL
 from tradewatch.errors import TradewatchError
 from tradewatch.settings import Settings
 
@@ -29,6 +30,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_LOG_PATH=str(settings.data_dir / "dbt" / "logs"),
         DBT_TARGET_PATH=str(settings.data_dir / "dbt" / "target"),
+        TRADEWATCH_DBT_MEMORY_LIMIT=settings.dbt_memory_limit,
     )
     return env
 
@@ -46,7 +48,8 @@ def run_dbt(settings: Settings, *args: str, then: tuple[str, ...] = ()) -> str:
     output = proc.stdout + proc.stderr
     for line in output.splitlines():
         log.debug("dbt: %s", line)
-    done = [line for line in output.splitlines() if " Done. PASS=" in line or "Finished running" in line]
+    done = [line for line in output.splitlines()
+            if " Done. PASS=" in line or "Finished running" in line or line.startswith(PEAK_MEMORY_LABEL)]
     for line in done:
         log.info("dbt: %s", line.split("  ", 1)[-1].strip())
     if proc.returncode != 0:

@@ -228,8 +228,10 @@ def load_batch(con: duckdb.DuckDBPyConnection, zone: LandingZone, batch: list[La
         con.execute("DROP TABLE _files")
         loaded = _record_loaded(con, batch, ds)
         con.execute("COMMIT")
-    except (TradewatchError, duckdb.Error) as exc:
+    except Exception as exc:
         con.execute("ROLLBACK")
+        if not isinstance(exc, (TradewatchError, duckdb.Error, OSError)):
+            raise
         log.warning("%s: %s; loading these releases one by one", what, str(exc).splitlines()[0][:300])
         return [load_release(con, zone, release) for release in batch]
     return [LoadResult(r.release_id, r.dataset, r.period, "loaded", *loaded[r.release_id]) for r in batch]

@@ -80,21 +80,22 @@ def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebui
     assert [mode for mode, _ in builds(settings)] == ["full", "incremental", "full", "full"]
 
 
-def test_a_build_that_did_not_finish_is_followed_by_a_full_one(tmp_path, small_archive, monkeypatch):
+def test_an_incremental_build_tests_the_months_it_rebuilt_and_a_failed_one_is_followed_by_a_full_one(
+        tmp_path, small_archive):
     settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(small_archive))
     refresh(settings, ["2025-04"])
-    pipeline.fetch(settings, "census_imports_hs", ["2025-05"])
-    pipeline.load(settings, "census_imports_hs")
-    pipeline.validate(settings, "census_imports_hs")
-
-    def fail(*args, **kwargs):
-        raise transform.TradewatchError("dbt build failed (a test failed)")
-
-    monkeypatch.setattr(transform, "run_dbt", fail)
-    with pytest.raises(transform.TradewatchError):
+    for dataset in ("census_imports_hs",):
+        pipeline.fetch(settings, dataset, ["2025-05"])
+        pipeline.load(settings, dataset)
+        pipeline.validate(settings, dataset)
+    with duckdb.connect(str(settings.duckdb_path)) as con:  # a duplicated line slips into the new month
+        con.execute("INSERT INTO raw.census_imports_hs SELECT * FROM raw.census_imports_hs "
+                    "WHERE period = '2025-05-01' AND comm_lvl = 'HS6' LIMIT 1")
+    with pytest.raises(transform.TradewatchError, match="unique_combination_of_columns_int_us_trade_lines_unioned"):
         pipeline.build(settings)
-    monkeypatch.undo()
-    assert pipeline.build(settings)["built"] == "full"
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute("DELETE FROM raw.census_imports_hs WHERE rowid = (SELECT max(rowid) FROM raw.census_imports_hs)")
+    assert pipeline.build(settings)["built"] == "full"  # the failed build did not finish: everything again
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        assert con.execute("SELECT mode, finished_at IS NOT NULL FROM audit.builds ORDER BY started_at").fetchall() \
-            == [("full", True), ("incremental", False), ("full", True)]
+        assert con.execute("SELECT mode, periods, finished_at IS NOT NULL FROM audit.builds ORDER BY started_at"
+                           ).fetchall() == [("full", [], True), ("incremental", ["2025-05"], False), ("full", [], True)]

@@ -31,6 +31,8 @@ def test_settings_defaults_and_overrides(tmp_path):
     assert s.sources["bls"].base_url == "https://api.bls.gov/publicAPI/v2"
     assert s.sources["census"].lag_months == 2
     assert not s.sources["census"].api_key and not s.sources["bls"].api_key
+    assert s.dbt_memory_limit == "1GB"
+    assert get_settings({"TRADEWATCH_DBT_MEMORY_LIMIT": "1500MB"}).dbt_memory_limit == "1500MB"
 
 
 @pytest.mark.parametrize(
@@ -42,6 +44,7 @@ def test_settings_defaults_and_overrides(tmp_path):
         ("TRADEWATCH_CENSUS_LAG_MONTHS", "40", "0 to 12"),
         ("TRADEWATCH_CENSUS_BASE_URL", "ftp://example", "https://"),
         ("TRADEWATCH_BLS_LAG_MONTHS", "-1", "0 to 12"),
+        ("TRADEWATCH_DBT_MEMORY_LIMIT", "lots", "memory size"),
     ],
 )
 def test_bad_settings_say_what_to_do(tmp_path, name, value, message):

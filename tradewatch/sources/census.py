@@ -302,16 +302,18 @@ def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: CensusDataset, pa
 
 
 def _file_header(path: Path, what: str) -> list[str]:
-    """The header row of a landed Census JSON file, from its first bytes (the file is not parsed whole here)."""
+    """The header row of a landed Census JSON file as it is written, from its first bytes (the file is not parsed
+    whole here); checked to be variable names."""
     with open(path, "rb") as f:
         start = f.read(65536).decode("utf-8", "replace").lstrip()
     try:
         header, _ = json.JSONDecoder().raw_decode(start[1:].lstrip()) if start.startswith("[") else (None, 0)
     except ValueError:
         header = None
-    if not isinstance(header, list) or not header:
+    if not isinstance(header, list) or not header or not all(isinstance(h, str) for h in header):
         raise ReleaseFormatError(f"{what}: {path.name} does not start with a Census header row")
-    return _checked_header(header, what)
+    _checked_header(header, what)
+    return header
 
 
 def _literal(text: str) -> str:
@@ -330,8 +332,8 @@ def stage_files(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], ds: Censu
         groups.setdefault(tuple(_file_header(path, what)), []).append(str(path))
     selects = []
     for header, files in groups.items():
-        positions = _positions(list(header))
-        columns = [c.split(" AS ")[-1].strip('"') for c in _typed_columns(positions)]
+        positions = _positions(_checked_header(list(header), what))
+        columns = [name.lower() for name in positions if name != "TIME"]
         period = (f"CASE WHEN len(r) <> {len(header)} THEN error('a row has the wrong number of cells') "
                   f"ELSE {_period_sql(positions, what)} END")
         parsed = (f"(SELECT file, {period} AS period, {', '.join(_typed_columns(positions, checked=True))} "

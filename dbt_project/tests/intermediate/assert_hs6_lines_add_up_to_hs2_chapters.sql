@@ -2,14 +2,14 @@
 with hs6 as (
     select reporter_iso3, partner_iso3, flow, period_month, left(hs_code, 2) as chapter, sum(value_usd) as hs6_usd
     from {{ ref('int_us_trade_lines_unioned') }}
-    where hs_level = 'HS6'
+    where hs_level = 'HS6' and {{ changed_periods_only('period_month') }}
     group by all
 ),
 
 hs2 as (
     select reporter_iso3, partner_iso3, flow, period_month, hs_code as chapter, value_usd as hs2_usd
     from {{ ref('int_us_trade_lines_unioned') }}
-    where hs_level = 'HS2'
+    where hs_level = 'HS2' and {{ changed_periods_only('period_month') }}
 )
 
 select hs6.*, hs2.hs2_usd

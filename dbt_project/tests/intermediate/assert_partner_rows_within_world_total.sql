@@ -1,6 +1,8 @@
--- No partner's trade in a chapter exceeds the all-countries total for that chapter.
+-- No partner's trade in a chapter exceeds the all-countries total for that chapter (in an incremental build, in the
+-- months it rebuilt).
 with lines as (
     select * from {{ ref('int_us_trade_lines_unioned') }}
+    where {{ changed_periods_only('period_month') }}
 )
 
 select partner.*

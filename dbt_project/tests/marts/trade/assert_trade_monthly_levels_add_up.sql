@@ -3,14 +3,14 @@ with by_level as (
     select reporter_iso3, partner_iso3, flow, period_month, hs_level, left(hs_code, 2) as chapter,
            sum(value_usd) as value_usd, count(*) as n
     from {{ ref('trade_monthly') }}
-    where reporter_iso3 = 'USA' and hs_level in ('HS2', 'HS4', 'HS6')
+    where reporter_iso3 = 'USA' and hs_level in ('HS2', 'HS4', 'HS6') and {{ changed_periods_only('period_month') }}
     group by all
 ),
 
 totals as (
     select reporter_iso3, partner_iso3, flow, period_month, value_usd
     from {{ ref('trade_monthly') }}
-    where reporter_iso3 = 'USA' and hs_level = 'TOTAL'
+    where reporter_iso3 = 'USA' and hs_level = 'TOTAL' and {{ changed_periods_only('period_month') }}
 )
 
 select detail.*, chapter.value_usd as chapter_usd
