@@ -316,7 +316,12 @@ def main() -> None:
                         + ", ".join(SIZES))
     parser.add_argument("--out", default="docs/benchmarks.md")
     parser.add_argument("--keep", action="store_true", help="keep the working folders")
+    parser.add_argument("--render", metavar="JSON", help="only write the page again from the figures of a run")
     args = parser.parse_args()
+    if args.render:
+        Path(args.out).write_text(render(json.loads(Path(args.render).read_text())))
+        print(f"wrote {args.out}")
+        return
     results = []
     for run in args.runs.split(","):
         label, _, years = run.partition(":")
