@@ -93,3 +93,29 @@ def test_replay_answers_as_of_the_release_being_fetched(small_archive):
     first, later = march_import_prices(date(2025, 3, 1)), march_import_prices(date(2025, 6, 1))
     assert first["footnotes"] == [{"code": "P", "text": "Preliminary."}] and later["footnotes"] == [{}]
     assert first["value"] != later["value"]  # the revision shows up in the later release
+
+
+def test_the_benchmark_scales_keep_the_format_and_grow_the_rows(tmp_path):
+    """Realistic: about 5,000 HS6 lines a month (the real Census); 10x: every other partner besides. Same requests,
+    same format, parsed by the same parser; the basket lines are still there and no line repeats."""
+    from tradewatch.sample.census import Scale
+
+    def hs6(root):
+        path = root / "census/imports_hs/2025-05_HS6.json"
+        con = duckdb.connect()
+        columns = census.parse_census_file(con, path)
+        assert {"cty_code", "i_commodity", "gen_val_mo"} <= set(columns)
+        return con.execute("SELECT cty_code, i_commodity FROM census_parsed").fetchall()
+
+    sizes = {}
+    for name, scale in (("sample", Scale()), ("realistic", Scale(lines_per_chapter=52)),
+                        ("10x", Scale(lines_per_chapter=52, extra_partners=235))):
+        write_sample_archive(tmp_path / name, date(2025, 5, 1), date(2025, 5, 1), scale)
+        rows = hs6(tmp_path / name)
+        assert len(rows) == len(set(rows)), name  # no (partner, line) twice
+        codes = {code for country, code in rows if country == "-"}
+        assert {"850511", "280530", "851713"} <= codes, name
+        sizes[name] = (len(codes), len({country for country, _ in rows}), len(rows))
+    assert sizes["sample"][0] < 400 and 4_900 <= sizes["realistic"][0] <= 5_100
+    assert sizes["realistic"][1] == sizes["sample"][1] == 5 and sizes["10x"][1] == 240
+    assert 8 <= sizes["10x"][2] / sizes["realistic"][2] <= 12

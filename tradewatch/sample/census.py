@@ -125,8 +125,9 @@ class Scale:
     the 10x size (plus `extra_partners`: every other Census partner, each trading a share of the lines)."""
 
     lines_per_chapter: int = 3  # synthetic HS6 lines per chapter, besides the real basket lines
-    extra_partners: int = 0  # partners beyond the followed ones (codes 1000.., not in the country seed)
-    extra_partner_density: float = 0.15 # the share of lines each extra partner trades
+    extra_partners: int = 0  # partners beyond the followed ones (codes 1000.., not in the country seed, so they
+    # reach raw and staging but not the marts; their lines do not add up to their chapters)
+    extra_partner_density: float = 0.15  # the share of lines each extra partner trades
 
 
 DEFAULT_SCALE = Scale()
@@ -205,8 +206,14 @@ def _extra(scale: Scale, code: str, rest: int) -> dict[str, int]:
     if not scale.extra_partners:
         return {}
     each = int(rest * 0.3 / scale.extra_partners)
-    codes = (str(1000 + 20 * i) for i in range(scale.extra_partners))
-    return {c: each for c in codes if zlib.crc32(f"{c}{code}".encode()) % 1000 < scale.extra_partner_density * 1000}
+    return {c: each for c in _extra_codes(scale.extra_partners)
+            if zlib.crc32(f"{c}{code}".encode()) % 1000 < scale.extra_partner_density * 1000}
+
+
+@cache
+def _extra_codes(count: int) -> tuple[str, ...]:
+    """Four-digit Census-like codes for the extra partners, never one of the followed partners'."""
+    return tuple(c for c in (str(1000 + 20 * i) for i in range(count + len(FOLLOWED))) if c not in FOLLOWED)[:count]
 
 
 def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple[str, str, str, float, dict]]:
@@ -242,8 +249,7 @@ def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple
         headings: dict[str, dict] = {}
         for code, _, _, _, values in cells:
             heading = headings.setdefault(code[:4], {})
-            for country in (*FOLLOWED, *(c for c in values if c not in FOLLOWED)):
-                value = values[country]
+            for country, value in values.items():
                 heading[country] = heading.get(country, 0) + value
         return [(code, f"HEADING {code} (SYNTHETIC)", "X", 0.0, values) for code, values in headings.items()]
     return cells
