@@ -32,7 +32,7 @@ test-fast: $(STAMP) ## run the tests that take seconds, not minutes
 reliability-doc: $(STAMP) ## run the fault-injection suite and regenerate docs/reliability.md from its results
 	TRADEWATCH_RELIABILITY_DOC=1 $(BIN)/pytest tests/reliability
 
-bench: $(STAMP) ## benchmarks (not tests): backfill + incremental at 1, 3 and 10 years; writes docs/benchmarks.md
+bench: $(STAMP) ## benchmarks (not tests): realistic 1/3/10 years and 10x partners, backfill + incremental month; docs/benchmarks.md
 	GX_ANALYTICS_ENABLED=false $(BIN)/python -m bench.run --out docs/benchmarks.md
 
 lint: $(STAMP) ## ruff

@@ -118,4 +118,13 @@ def test_the_benchmark_scales_keep_the_format_and_grow_the_rows(tmp_path):
         sizes[name] = (len(codes), len({country for country, _ in rows}), len(rows))
     assert sizes["sample"][0] < 400 and 4_900 <= sizes["realistic"][0] <= 5_100
     assert sizes["realistic"][1] == sizes["sample"][1] == 5 and sizes["10x"][1] == 240
+    seeded = {line.split(",")[0] for line in _seed().splitlines()[1:]}
+    extra = {country for country, _ in hs6(tmp_path / "10x")} - set(census.PARTNERS)
+    assert len(extra) == 235 and "1220" in seeded and not extra & seeded  # never mapped to a country by mistake
     assert 8 <= sizes["10x"][2] / sizes["realistic"][2] <= 12
+
+
+def _seed() -> str:
+    from tradewatch.transform import DBT_PROJECT_DIR
+
+    return (DBT_PROJECT_DIR / "seeds" / "country_codes.csv").read_text()

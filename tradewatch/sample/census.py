@@ -125,7 +125,7 @@ class Scale:
     the 10x size (plus `extra_partners`: every other Census partner, each trading a share of the lines)."""
 
     lines_per_chapter: int = 3  # synthetic HS6 lines per chapter, besides the real basket lines
-    extra_partners: int = 0  # partners beyond the followed ones (codes 1000.., not in the country seed, so they
+    extra_partners: int = 0  # partners beyond the followed ones (codes 9000.., not in the country seed, so they
     # reach raw and staging but not the marts; their lines do not add up to their chapters)
     extra_partner_density: float = 0.15  # the share of lines each extra partner trades
 
@@ -210,10 +210,10 @@ def _extra(scale: Scale, code: str, rest: int) -> dict[str, int]:
             if zlib.crc32(f"{c}{code}".encode()) % 1000 < scale.extra_partner_density * 1000}
 
 
-@cache
-def _extra_codes(count: int) -> tuple[str, ...]:
-    """Four-digit Census-like codes for the extra partners, never one of the followed partners'."""
-    return tuple(c for c in (str(1000 + 20 * i) for i in range(count + len(FOLLOWED))) if c not in FOLLOWED)[:count]
+def _extra_codes(count: int) -> list[str]:
+    """Four-digit codes for the extra partners, from 9000 up: never a real Census country code (those end at 8220),
+    so never a followed partner's or one in the country seed."""
+    return [str(9000 + i) for i in range(count)]
 
 
 def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple[str, str, str, float, dict]]:
