@@ -106,16 +106,16 @@ def test_sigkill_during_a_load(tmp_path, small_archive, clean):
     settings = settings_for(tmp_path, small_archive)
     fetch_all(settings)
     process = child(settings, """
-        original = warehouse.load_release
-        def noisy(con, zone, release):
-            result = original(con, zone, release)
-            print("LOADED", release.release_id, flush=True)
-            return result
-        warehouse.load_release = noisy
-        pipeline.load.__globals__["load_release"] = noisy
+        original = warehouse.load_batch
+        def noisy(con, zone, batch):
+            results = original(con, zone, batch)
+            print("LOADED", *(release.release_id for release in batch), flush=True)
+            return results
+        pipeline.load.__globals__["load_batch"] = noisy
+        pipeline.BATCH_BYTES = 1  # a batch (one transaction) per release, so the kill lands between or inside them
         pipeline.load(settings, "census_imports_hs")
     """)
-    output = kill_when(process, "LOADED")
+    output = kill_when(process, "LOADED", after=0.05)
     assert "LOADED census_imports_hs" in output
     refresh(settings)
     consistent(settings)
