@@ -212,6 +212,12 @@ def _stage(stages: list[dict], name: str) -> float:
     return next(s["seconds"] for s in stages if s["stage"] == name)
 
 
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    """A Markdown table."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)]
+
+
 def render(results: list[dict]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, " \
               f"DuckDB {duckdb.__version__}, {platform.system()} {platform.release()}"
@@ -231,60 +237,48 @@ def render(results: list[dict]) -> str:
              "staging (load, validation and the staging scans pay for them) but not the marts. Peak memory is per "
              "stage: this process's peak resident set during the stage (reset at its start) and the dbt process's "
              "own (it reports its peak when it exits); the tables show the largest of the stages.", "",
-             "## Backfill and incremental refresh, by stage (seconds; peak resident memory)", "",
-             "| stage | " + " | ".join(f"{r['label']} backfill | +1 month" for r in results) + " |",
-             "|---|" + "---|---|" * len(results)]
-    for index, stage in enumerate(results[0]["backfill"]):
-        cells = []
-        for r in results:
-            cells += [f"{r['backfill'][index]['seconds']:.1f}", f"{r['incremental'][index]['seconds']:.1f}"]
-        lines.append(f"| {stage['stage']} | " + " | ".join(cells) + " |")
-    totals = []
-    for r in results:
-        totals += [f"**{_total(r['backfill']):.0f}**", f"**{_total(r['incremental']):.0f}**"]
-    lines.append("| total | " + " | ".join(totals) + " |")
-    lines.append("| peak memory (MB, process / dbt) | " + " | ".join(
-        f"{max(s['peak_mb'] for s in r['backfill'])} / {max(s['children_mb'] for s in r['backfill'])} | "
-        f"{max(s['peak_mb'] for s in r['incremental'])} / {max(s['children_mb'] for s in r['incremental'])}"
-        for r in results) + " |")
-    lines += ["", "## How cost grows with months and partners", "",
-              "| size | months | releases | raw rows | backfill s | raw rows / s end to end | +1 month s | "
-              "+1 month / backfill |", "|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        full, inc = _total(r["backfill"]), _total(r["incremental"])
-        lines.append(f"| {r['label']} | {r['months']} | {r['releases']} | {r['raw_rows']:,} | {full:.0f} | "
-                     f"{r['raw_rows'] / full:,.0f} | {inc:.1f} | {inc / full:.1%} |")
-    lines += ["", "## The incremental build vs a full rebuild (the +1 month's dbt build)", "",
-              "| size | incremental dbt build s | what it rebuilt | full rebuild (--full-refresh) s | "
-              "incremental / full |", "|---|---|---|---|---|"]
-    for r in results:
-        inc = next(s for s in r["incremental"] if s["stage"] == "dbt build")
-        lines.append(f"| {r['label']} | {inc['seconds']:.1f} | {inc.get('detail', '')} | "
-                     f"{r['full_rebuild']['seconds']:.1f} | {inc['seconds'] / r['full_rebuild']['seconds']:.0%} |")
+             "## Backfill and incremental refresh, by stage (seconds; peak resident memory)", ""]
+    stage_rows = [[stage["stage"], *(f"{r[run][index]['seconds']:.1f}" for r in results
+                                     for run in ("backfill", "incremental"))]
+                  for index, stage in enumerate(results[0]["backfill"])]
+    stage_rows.append(["total", *(f"**{_total(r[run]):.0f}**" for r in results for run in ("backfill", "incremental"))])
+    stage_rows.append(["peak memory (MB, process / dbt)",
+                       *(f"{max(s['peak_mb'] for s in r[run])} / {max(s['children_mb'] for s in r[run])}"
+                         for r in results for run in ("backfill", "incremental"))])
+    lines += _table(["stage", *(header for r in results for header in (f"{r['label']} backfill", "+1 month"))],
+                    stage_rows)
+    lines += ["", "## How cost grows with months and partners", ""]
+    lines += _table(["size", "months", "releases", "raw rows", "backfill s", "raw rows / s end to end", "+1 month s",
+                     "+1 month / backfill"],
+                    [[r["label"], r["months"], r["releases"], f"{r['raw_rows']:,}", f"{_total(r['backfill']):.0f}",
+                      f"{r['raw_rows'] / _total(r['backfill']):,.0f}", f"{_total(r['incremental']):.1f}",
+                      f"{_total(r['incremental']) / _total(r['backfill']):.1%}"] for r in results])
+    lines += ["", "## The incremental build vs a full rebuild (the +1 month's dbt build)", ""]
+    builds = [(r, next(s for s in r["incremental"] if s["stage"] == "dbt build")) for r in results]
+    lines += _table(["size", "incremental dbt build s", "what it rebuilt", "full rebuild (--full-refresh) s",
+                     "incremental / full"],
+                    [[r["label"], f"{inc['seconds']:.1f}", inc.get("detail", ""), f"{r['full_rebuild']['seconds']:.1f}",
+                      f"{inc['seconds'] / r['full_rebuild']['seconds']:.0%}"] for r, inc in builds])
     lines += ["", "## Ingest: the loader vs DuckDB's read_json vs pandas to_sql (same Census files)", "",
               "The loader's rate is the Census datasets' rows over the time their load took (parse, whole-number "
               "and schema checks, one transaction per batch, audit rows). read_json is DuckDB reading the very same "
               "files into one table of a DuckDB file with nothing else (the ceiling). pandas to_sql is what many "
               "people write: a DataFrame of the same rows into DuckDB through SQLAlchemy (duckdb-engine), on "
-              "20,000 rows; and, for reference, into SQLite (the standard library's, on up to 50,000 rows).", "",
-              "| size | rows | loader rows/s | read_json rows/s (ceiling) | to_sql into DuckDB rows/s | to_sql into "
-              "SQLite rows/s | loader / ceiling | loader / to_sql (DuckDB) |", "|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        i = r["ingest"]
-        lines.append(f"| {r['label']} | {i['rows']:,} | {i['loader_rows_s']:,.0f} | {i['read_json_rows_s']:,.0f} | "
-                     f"{i['pandas_rows_s']:,.0f} | {i['sqlite_rows_s']:,.0f} | "
-                     f"{i['loader_rows_s'] / i['read_json_rows_s']:.0%} | "
-                     f"{i['loader_rows_s'] / i['pandas_rows_s']:.0f}x |")
-    lines += ["", "## The quality gate: Great Expectations vs the same checks as one SQL query (Census releases)", "",
-              "| size | releases | GX gate s | GX s per release | SQL s | GX / SQL | "
-              "validation / load (all datasets) |",
-              "|---|---|---|---|---|---|---|"]
-    for r in results:
-        c = r["checks"]
-        lines.append(f"| {r['label']} | {c['releases']} | {c['gx_seconds']:.1f} | "
-                     f"{c['gx_seconds'] / max(c['releases'], 1):.2f} | {c['sql_seconds']:.2f} | "
-                     f"{c['gx_seconds'] / max(c['sql_seconds'], 1e-6):.0f}x | "
-                     f"{_stage(r['backfill'], 'validate (GX)') / max(_stage(r['backfill'], 'load'), 1e-6):.0%} |")
+              "20,000 rows; and, for reference, into SQLite (the standard library's, on up to 50,000 rows).", ""]
+    lines += _table(["size", "rows", "loader rows/s", "read_json rows/s (ceiling)", "to_sql into DuckDB rows/s",
+                     "to_sql into SQLite rows/s", "loader / ceiling", "loader / to_sql (DuckDB)"],
+                    [[r["label"], f"{i['rows']:,}", f"{i['loader_rows_s']:,.0f}", f"{i['read_json_rows_s']:,.0f}",
+                      f"{i['pandas_rows_s']:,.0f}", f"{i['sqlite_rows_s']:,.0f}",
+                      f"{i['loader_rows_s'] / i['read_json_rows_s']:.0%}",
+                      f"{i['loader_rows_s'] / i['pandas_rows_s']:.0f}x"] for r in results for i in [r["ingest"]]])
+    lines += ["", "## The quality gate: Great Expectations vs the same checks as one SQL query (Census releases)", ""]
+    lines += _table(["size", "releases", "GX gate s", "GX s per release", "SQL s", "GX / SQL",
+                     "validation / load (all datasets)"],
+                    [[r["label"], c["releases"], f"{c['gx_seconds']:.1f}",
+                      f"{c['gx_seconds'] / max(c['releases'], 1):.2f}", f"{c['sql_seconds']:.2f}",
+                      f"{c['gx_seconds'] / max(c['sql_seconds'], 1e-6):.0f}x",
+                      f"{_stage(r['backfill'], 'validate (GX)') / max(_stage(r['backfill'], 'load'), 1e-6):.0%}"]
+                     for r in results for c in [r["checks"]]])
     big = next((r for r in results if r["label"] == "realistic 10 y"), max(results, key=lambda r: r["raw_rows"]))
     backfill, incremental = _total(big["backfill"]), _total(big["incremental"])
     load, validate = _stage(big["backfill"], "load"), _stage(big["backfill"], "validate (GX)")
@@ -293,16 +287,15 @@ def render(results: list[dict]) -> str:
     def met(ok: bool) -> str:
         return "yes" if ok else "**no**"
 
-    lines += ["", f"## Targets ({big['label']} backfill)", "", "| target | measured | met |", "|---|---|---|",
-              f"| loader >= 50% of read_json | {i['loader_rows_s'] / i['read_json_rows_s']:.0%} | "
-              f"{met(i['loader_rows_s'] >= 0.5 * i['read_json_rows_s'])} |",
-              f"| loader >= 20x pandas to_sql | {i['loader_rows_s'] / i['pandas_rows_s']:.0f}x (into DuckDB) | "
-              f"{met(i['loader_rows_s'] >= 20 * i['pandas_rows_s'])} |",
-              f"| incremental month <= 5% of backfill | {incremental / backfill:.1%} | "
-              f"{met(incremental <= 0.05 * backfill)} |",
-              f"| backfill <= 10 min, <= 2 GB | {backfill / 60:.1f} min, {peak} MB | "
-              f"{met(backfill <= 600 and peak <= 2048)} |",
-              f"| validation <= 20% of load | {validate / load:.0%} | {met(validate <= 0.2 * load)} |"]
+    lines += ["", f"## Targets ({big['label']} backfill)", ""]
+    lines += _table(["target", "measured", "met"], [
+        ["loader >= 50% of read_json", f"{i['loader_rows_s'] / i['read_json_rows_s']:.0%}",
+         met(i["loader_rows_s"] >= 0.5 * i["read_json_rows_s"])],
+        ["loader >= 20x pandas to_sql", f"{i['loader_rows_s'] / i['pandas_rows_s']:.0f}x (into DuckDB)",
+         met(i["loader_rows_s"] >= 20 * i["pandas_rows_s"])],
+        ["incremental month <= 5% of backfill", f"{incremental / backfill:.1%}", met(incremental <= 0.05 * backfill)],
+        ["backfill <= 10 min, <= 2 GB", f"{backfill / 60:.1f} min, {peak} MB", met(backfill <= 600 and peak <= 2048)],
+        ["validation <= 20% of load", f"{validate / load:.0%}", met(validate <= 0.2 * load)]])
     lines += ["", "## Reading the figures", ""] + notes(results, big)
     return "\n".join(lines) + "\n"
 

@@ -9,6 +9,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 from tradewatch import alerts, anomalies, quality, sources, transform
+from tradewatch.batching import consecutive_batches
 from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
 from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
 from tradewatch.landing import LandedPart, LandedRelease, LandingZone, utc_now
@@ -157,19 +158,6 @@ def release_wait(settings: Settings, dataset: str, period: str, now: datetime) -
 BATCH_BYTES = 256 * 1024 * 1024
 
 
-def _batches(releases: list[LandedRelease]) -> list[list[LandedRelease]]:
-    batches: list[list[LandedRelease]] = [[]]
-    size = 0
-    for release in releases:
-        release_bytes = sum(p.bytes for p in release.parts)
-        if batches[-1] and size + release_bytes > BATCH_BYTES:
-            batches.append([])
-            size = 0
-        batches[-1].append(release)
-        size += release_bytes
-    return [b for b in batches if b]
-
-
 def load(settings: Settings, dataset: str) -> dict:
     """Load every landed release of `dataset` that the warehouse does not hold yet.
 
@@ -190,7 +178,9 @@ def load(settings: Settings, dataset: str) -> dict:
                 todo.append(release)
         batched = hasattr(sources.publisher_of(dataset), "stage_files")
         done = 0
-        for group in _batches(todo) if batched else [[release] for release in todo]:
+        groups = consecutive_batches(todo, lambda r: sum(p.bytes for p in r.parts), BATCH_BYTES) if batched \
+            else [[release] for release in todo]
+        for group in groups:
             results = load_batch(con, zone, group) if batched else [load_release(con, zone, group[0])]
             for result in results:
                 counts[result.status] += 1

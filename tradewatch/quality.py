@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from expectations import suite_parameters
 from expectations.runner import SuiteOutcome, SuiteRunner
+from tradewatch.batching import consecutive_batches
 from tradewatch.errors import QualityGateFailed, TradewatchError
 from tradewatch.settings import Settings
 from tradewatch.warehouse import open_warehouse, previous_accepted, releases, set_release_status
@@ -56,18 +57,6 @@ def _result_path(settings: Settings, dataset: str, release_id: str):
 CHUNK_ROWS = 100_000
 
 
-def _chunks(targets: list[dict]) -> list[list[dict]]:
-    chunks: list[list[dict]] = [[]]
-    rows = 0
-    for release in targets:
-        if chunks[-1] and rows + (release["row_count"] or 0) > CHUNK_ROWS:
-            chunks.append([])
-            rows = 0
-        chunks[-1].append(release)
-        rows += release["row_count"] or 0
-    return [c for c in chunks if c]
-
-
 def _validate(settings: Settings, targets: list[dict],
               runners: dict[str, SuiteRunner]) -> list[tuple[dict, SuiteOutcome]]:
     """Read the candidates through a read-only connection, then validate each (no lock held while GX runs)."""
@@ -99,7 +88,7 @@ def _run(settings: Settings, targets: list[dict]) -> list[ValidationResult]:
     """Validate and record the targets chunk by chunk (memory bounded by CHUNK_ROWS), then render Data Docs."""
     runners: dict[str, SuiteRunner] = {}
     results: list[ValidationResult] = []
-    for chunk in _chunks(targets):
+    for chunk in consecutive_batches(targets, lambda release: release["row_count"] or 0, CHUNK_ROWS):
         results += _record(settings, _validate(settings, chunk, runners))
         _return_freed_memory()
         if len(targets) > 24:

@@ -24,6 +24,7 @@ import duckdb
 
 from tradewatch.notifiers import ConnectionLookup
 from tradewatch.settings import Settings
+from tradewatch.sql import identifier, literal
 from tradewatch.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
@@ -56,31 +57,23 @@ def marts(con: duckdb.DuckDBPyConnection) -> list[Mart]:
     return out
 
 
-def _literal(text: str | None) -> str:
-    return "'" + (text or "").replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def write_snapshot(con: duckdb.DuckDBPyConnection, tables: list[Mart], target: Path, publication_id: str) -> Path:
     """Copy the marts into a new DuckDB file beside `target`, then rename it over `target` (atomic)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{publication_id}.tmp")
-    con.execute(f"ATTACH {_literal(str(tmp))} AS tw_snapshot")
+    con.execute(f"ATTACH {literal(str(tmp))} AS tw_snapshot")
     try:
         con.execute("CREATE SCHEMA tw_snapshot.marts")
         for mart in tables:
-            table = f"tw_snapshot.marts.{_ident(mart.name)}"
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM marts.{_ident(mart.name)}")
+            table = f"tw_snapshot.marts.{identifier(mart.name)}"
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM marts.{identifier(mart.name)}")
             if mart.comment:
-                con.execute(f"COMMENT ON TABLE {table} IS {_literal(mart.comment)}")
+                con.execute(f"COMMENT ON TABLE {table} IS {literal(mart.comment)}")
             for column, _type, comment in mart.columns:
                 if comment:
-                    con.execute(f"COMMENT ON COLUMN {table}.{_ident(column)} IS {_literal(comment)}")
+                    con.execute(f"COMMENT ON COLUMN {table}.{identifier(column)} IS {literal(comment)}")
         con.execute(f"CREATE TABLE tw_snapshot.marts.{PUBLICATION_TABLE} AS SELECT ? AS publication_id, "
                     "now()::TIMESTAMP AS published_at, ? AS marts", [publication_id, len(tables)])
         con.execute("CHECKPOINT tw_snapshot")
@@ -99,7 +92,7 @@ def write_parquet(con: duckdb.DuckDBPyConnection, tables: list[Mart], root: Path
     folder = root / "releases" / publication_id
     folder.mkdir(parents=True, exist_ok=False)
     for mart in tables:
-        con.execute(f"COPY marts.{_ident(mart.name)} TO {_literal(str(folder / (mart.name + '.parquet')))} "
+        con.execute(f"COPY marts.{identifier(mart.name)} TO {literal(str(folder / (mart.name + '.parquet')))} "
                     "(FORMAT parquet, COMPRESSION zstd)")
     (folder / "_PUBLICATION").write_text(publication_id + "\n")
     link, tmp_link = root / "current", root / f".current.{publication_id}"

@@ -16,6 +16,7 @@ import duckdb
 from tradewatch.dbt_session import PEAK_MEMORY_LABEL
 from tradewatch.errors import TradewatchError
 from tradewatch.settings import Settings
+from tradewatch.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,6 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
     The largest mart (trade_monthly) is incremental: a monthly refresh rebuilds only the periods published since the
     last successful build; every other mart is small and rebuilt whole. Seeds and unit tests depend only on the
     project, so an incremental build (same project fingerprint) skips them. `full` forces a full rebuild."""
-    from tradewatch.warehouse import open_warehouse
-
     fingerprint = project_fingerprint()
     with open_warehouse(settings.duckdb_path) as con:
         plan = BuildPlan("full", (), "asked for") if full else plan_build(con, fingerprint)

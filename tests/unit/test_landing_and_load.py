@@ -217,3 +217,10 @@ def test_a_loaded_release_is_not_read_again_from_the_landing_zone(settings):
     pipeline.load(settings, "census_imports_hs")
     shutil.rmtree(settings.duckdb_path.parent / "landing" / "objects")
     assert pipeline.load(settings, "census_imports_hs")["unchanged"] == 1
+
+
+def test_consecutive_batches_keep_order_and_bound_their_size():
+    from tradewatch.batching import consecutive_batches
+
+    assert consecutive_batches([3, 4, 2, 9, 1, 1], size=lambda n: n, limit=7) == [[3, 4], [2], [9], [1, 1]]
+    assert consecutive_batches([], size=lambda n: n, limit=7) == []

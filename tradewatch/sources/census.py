@@ -21,6 +21,7 @@ from tradewatch.errors import ConfigurationError, ReleaseFormatError, RequestRej
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month, month_range
 from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer
+from tradewatch.sql import literal
 
 SOURCE = "census"
 CHINA = "5700"
@@ -316,10 +317,6 @@ def _file_header(path: Path, what: str) -> list[str]:
     return header
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def stage_files(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], ds: CensusDataset, what: str) -> str:
     """SQL selecting `file` and the raw table's data columns from many landed Census files at once (a batch load).
 
@@ -337,9 +334,9 @@ def stage_files(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], ds: Censu
         period = (f"CASE WHEN len(r) <> {len(header)} THEN error('a row has the wrong number of cells') "
                   f"ELSE {_period_sql(positions, what)} END")
         parsed = (f"(SELECT file, {period} AS period, {', '.join(_typed_columns(positions, checked=True))} "
-                  f"FROM (SELECT filename AS file, json AS r FROM read_json([{', '.join(map(_literal, files))}], "
+                  f"FROM (SELECT filename AS file, json AS r FROM read_json([{', '.join(map(literal, files))}], "
                   "format='array', records=false, columns={'json': 'VARCHAR[]'}, filename=true)) "
-                  f"WHERE r IS DISTINCT FROM [{', '.join(_literal(h) for h in header)}] "
+                  f"WHERE r IS DISTINCT FROM [{', '.join(literal(h) for h in header)}] "
                   f"AND {_detail_rows(positions)}) AS parsed")
         selects.append(conform(con, ds, parsed, ["period", *columns], what, carried="file"))
     return " UNION ALL ".join(selects)
