@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import SHARED_SAMPLES, Reply, make_settings
+from tests.conftest import REAL_SAMPLES, Reply, make_settings
 from tradewatch import errors, pipeline
 from tradewatch.http import HttpTransport, Response
 from tradewatch.landing import LandingZone
@@ -100,10 +100,9 @@ def test_values_are_exact_a_dash_is_missing_and_junk_is_an_error(tmp_path):
 
 
 def bls_samples():
-    return sorted(SHARED_SAMPLES.glob("bls_v2_*.json")) if SHARED_SAMPLES.is_dir() else []
+    return sorted(REAL_SAMPLES.glob("bls_v2_*.json"))
 
 
-@pytest.mark.skipif(not bls_samples(), reason=f"no publisher samples at {SHARED_SAMPLES}")
 def test_conformance_real_bls_samples():
     by_name = {p.name: p for p in bls_samples()}
     cpi = by_name["bls_v2_CUUR0000SA0_real.json"]

@@ -6,7 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from tests.conftest import SHARED_SAMPLES
+from tests.conftest import REAL_SAMPLES
 from tradewatch import errors
 from tradewatch.http import Request, Response
 from tradewatch.sources import nbs
@@ -88,14 +88,13 @@ def test_malformed_values_are_errors_never_zero(tmp_path):
         nbs.stage_part(duckdb.connect(), path, nbs.PRICE_INDEXES, "PPI", "t", date(2025, 5, 1))
 
 
-@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason=f"no publisher samples at {SHARED_SAMPLES}")
 def test_conformance_nbs_samples():
     con = duckdb.connect()
-    fixture = SHARED_SAMPLES / "nbs_new_api_stream_esData_fixture.json"
+    fixture = REAL_SAMPLES / "nbs_new_api_stream_esData_fixture.json"
     rows = con.execute(nbs.stage_part(con, fixture, nbs.PRICE_INDEXES, "PPI", "t", date(2026, 7, 1))).fetchall()
     # "" (July, not published) is dropped, an indicator we did not ask for is ignored
     assert [(r[0], r[1], float(r[3])) for r in rows] == [(date(2026, 6, 1), "PPI", 104.1)]
     nbs.check_response(Response(200, fixture.read_bytes(), BASE), "t")
-    legacy = nbs.parse_legacy(SHARED_SAMPLES / "nbs_easyquery_legacy_hgyd_A010101_real_trimmed.json")
+    legacy = nbs.parse_legacy(REAL_SAMPLES / "nbs_easyquery_legacy_hgyd_A010101_real_trimmed.json")
     assert (date(2019, 8, 1), "A01010101", 102.8) in legacy  # strdata, the published rounding
     assert (date(2019, 9, 1), "A01010101", None) in legacy  # hasdata false: missing, not zero
