@@ -93,7 +93,8 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
     today = date.fromisoformat(as_of) if as_of else date.today()
     module = sources.publisher_of(dataset)
     ds = module.DATASETS[dataset]
-    client = SourceClient(module, transport_for(settings, module.PUBLISHER), settings.sources[ds.source].base_url)
+    source = settings.sources[ds.source]
+    client = SourceClient(module, transport_for(settings, module.PUBLISHER), source.base_url, source.index_urls)
     zone = LandingZone(settings.landing_dir)
     landed, not_published, late, failures = [], [], [], []
     for index, period in enumerate(periods, start=1):
