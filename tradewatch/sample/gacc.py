@@ -224,7 +224,7 @@ def render_country_table(month: date, edition: str = "USD") -> bytes:
     width = 7 if months == 2 else 10
     if months == 2:
         heading = [_cells("Export &amp; Import", "Export", "Import", label="Import Source")[:-5]
-                   + f"<td colspan=\"3\"><span><b>1-to-2 Total Year-on-Year (±%)</b></span></td></tr>",
+                   + "<td colspan=\"3\"><span><b>1-to-2 Total Year-on-Year (±%)</b></span></td></tr>",
                    _cells("1- to-2", "1-to-2", "1-to-2", "Export &amp; Import", "Export", "Import",
                           label="Export Destination")]
     else:

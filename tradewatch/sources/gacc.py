@@ -485,10 +485,33 @@ def parse_commodities(page: _Page, ds: GaccDataset, section: int, period: date,
     heading = next((r for r in page.rows if len(r) > 2 and r[0].text.lower() == "commodity"), None)
     if heading is None or not re.search(r"unit", heading[1].text, re.I):
         raise ReleaseFormatError(f"{what}: no 'Commodity | Quantity Unit' heading row")
+    groups = _commodity_groups([c.text for c in heading[2:]], header.months, period, what)
+    width = 2 + 2 * len(heading[2:])
+    flow = next(f for p, s, f in ds.parts if s == section)
+    rows = []
+    for line, cells in enumerate(_data_rows(page, width, what, re.compile(r"^(?!commodity$)\S", re.I)), start=1):
+        label = cells[0].text
+        if label.lower() in ("quantity", "value") or cells[1].text.lower() == "value":
+            continue  # the second heading row ("Quantity | Value | ...") has the same width
+        figures = [number(c.text, f"{what} {label}") for c in cells[2:]]
+        pairs = {kind: figures[2 * position: 2 * position + 2] for kind, position in groups.items()}
+        unit = cells[1].text
+        rows.append({"flow": flow, "line_number": line, "commodity": label, "indent": cells[0].indent,
+                     "quantity_unit": None if unit in BLANKS else unit,
+                     **dict(zip(COMMODITY_VALUES, [*pairs.get("month", pairs["ytd"]), *pairs["ytd"], *pairs["prior"],
+                                                   *pairs["yoy"]], strict=True))})
+    if not rows:
+        raise ReleaseFormatError(f"{what}: the commodity table has no rows")
+    return header, rows
+
+
+def _commodity_groups(labels: list[str], months: int, period: date, what: str) -> dict[str, int]:
+    """Which column pair holds what: the month ("5"), the year to date ("1-5 Total"), the same period a year earlier
+    ("1-5 Total,2025": its year can be wrong on the page and is not read) and YoY %. A January-February page has no
+    month pair: its period is the year to date."""
     groups: dict[str, int] = {}
-    last = 2 if header.months == 2 else period.month
-    for position, cell in enumerate(heading[2:]):
-        label = cell.text
+    last = 2 if months == 2 else period.month
+    for position, label in enumerate(labels):
         if re.search(r"year-on-year", label, re.I):
             kind = "yoy"
         elif re.match(r"^1\s*-\s*\d{1,2}\s*Total\s*,\s*\d{4}$", label, re.I):
@@ -504,29 +527,10 @@ def parse_commodities(page: _Page, ds: GaccDataset, section: int, period: date,
         if kind == "month" and int(label) != period.month:
             raise ReleaseFormatError(f"{what}: heading {label!r} is not month {period.month}")
         groups[kind] = position
-    required = {"ytd", "prior", "yoy"} | ({"month"} if header.months == 1 else set())
+    required = {"ytd", "prior", "yoy"} | ({"month"} if months == 1 else set())
     if missing := sorted(required - groups.keys()):
         raise ReleaseFormatError(f"{what}: the table lacks the column group(s) {missing}")
-    width = 2 + 2 * len(heading[2:])
-    flow = next(f for p, s, f in ds.parts if s == section)
-    rows = []
-    for line, cells in enumerate(_data_rows(page, width, what, re.compile(r"^(?!commodity$)\S", re.I)), start=1):
-        label = cells[0].text
-        if label.lower() in ("quantity", "value") or cells[1].text.lower() == "value":
-            continue  # the second heading row ("Quantity | Value | ...") has the same width
-        figures = [number(c.text, f"{what} {label}") for c in cells[2:]]
-
-        def pair(kind: str) -> list[float | None]:
-            return figures[2 * groups[kind]: 2 * groups[kind] + 2]
-
-        month = pair("month") if "month" in groups else pair("ytd")
-        unit = cells[1].text
-        rows.append({"flow": flow, "line_number": line, "commodity": label, "indent": cells[0].indent,
-                     "quantity_unit": None if unit in BLANKS else unit,
-                     **dict(zip(COMMODITY_VALUES, [*month, *pair("ytd"), *pair("prior"), *pair("yoy")], strict=True))})
-    if not rows:
-        raise ReleaseFormatError(f"{what}: the commodity table has no rows")
-    return header, rows
+    return groups
 
 
 def parse_preliminary(page: _Page, ds: GaccDataset, period: date, what: str) -> tuple[Header, list[dict]]:
