@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import raw_columns, relative_bounds
-from expectations.gacc import MULTIPLIERS, ROW_COUNT_RATIO, months_in
+from expectations.common import raw_columns
+from expectations.gacc import MULTIPLIERS, months_in, previous_bounds
 from tradewatch.sources import gacc
 
 if TYPE_CHECKING:
@@ -46,18 +46,14 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
                                        max_value={"$PARAMETER": "max_largest"}),
         gxe.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"},
                                            max_value={"$PARAMETER": "max_rows"}),
-        gxe.ExpectColumnSumToBeBetween(column="value_month", min_value={"$PARAMETER": "min_value_sum"},
-                                       max_value={"$PARAMETER": "max_value_sum"}),
+        gxe.ExpectColumnSumToBeBetween(column="value_month", min_value={"$PARAMETER": "min_sum"},
+                                       max_value={"$PARAMETER": "max_sum"}),
     ])
 
 
 def parameters(period: str, previous: dict | None) -> dict:
     months = months_in(period)
     low, high = LARGEST_LINE_RANGE
-    params = {"periods": [f"{period}-01"], "min_largest": low * months, "max_largest": high * months,
-              "min_rows": 10, "max_rows": 400, "min_value_sum": 0, "max_value_sum": 10**12}
-    if previous:
-        per_month = float(previous["headline_total"]) / months_in(previous["period"].strftime("%Y-%m"))
-        params["min_rows"], params["max_rows"] = relative_bounds(previous["row_count"], ROW_COUNT_RATIO, whole=True)
-        params["min_value_sum"], params["max_value_sum"] = relative_bounds(per_month * months, VALUE_RATIO)
-    return params
+    return {"periods": [f"{period}-01"], "min_largest": low * months, "max_largest": high * months,
+            "min_rows": 10, "max_rows": 400, "min_sum": 0, "max_sum": 10**12,
+            **previous_bounds(period, previous, VALUE_RATIO)}
