@@ -81,6 +81,9 @@ def test_conformance_real_comtrade_samples():
                        'ORDER BY 1, 2').fetchall()
     assert (32, "M", 6804128143.0, 6804128143.0, None) in rows  # CIF on imports, no FOB
     assert all(r[4] is None for r in rows if r[1] == "M") and all(r[3] is None for r in rows if r[1] == "X")
+    # a missing quantity is JSON null with the unit "N/A": it stays missing, never zero
+    assert con.execute("SELECT count(*) FILTER (WHERE qty IS NULL), count(*) FILTER (WHERE qty = 0) FROM r "
+                       "WHERE \"qtyUnitAbbr\" = 'N/A'").fetchall() == [(4, 0)]
     empty = REAL_SAMPLES / "comtrade_empty_result_real.json"
     with pytest.raises(errors.NotYetPublished):
         comtrade.check_response(Response(200, empty.read_bytes(), URL), "t", MAY)
