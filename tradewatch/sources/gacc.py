@@ -414,7 +414,7 @@ def number(text: str, what: str) -> float | None:
         raise ReleaseFormatError(f"{what}: {text!r} is not a number") from None
 
 
-def _data_rows(page: _Page, width: int, what: str, first: re.Pattern) -> list[list[Cell]]:
+def _data_rows(page: _Page, width: int, first: re.Pattern) -> list[list[Cell]]:
     """The table's data rows: from the first row whose label matches `first`, every row of `width` cells."""
     rows, started = [], False
     for cells in page.rows:
@@ -452,7 +452,7 @@ def parse_country_table(page: _Page, ds: GaccDataset, period: date, what: str) -
     basis = "ytd" if re.search(r"1\s*-\s*(?:to\s*-\s*)?\d{1,2}\s*Total\s*Year-on-Year", headings, re.I) else "month"
     labels = region_labels()
     rows, parent, member_indent = [], None, None
-    for line, cells in enumerate(_data_rows(page, width, what, re.compile("^total$", re.I)), start=1):
+    for line, cells in enumerate(_data_rows(page, width, re.compile("^total$", re.I)), start=1):
         label, indent = cells[0].text, cells[0].indent
         of_which = re.match(r"^of\s+which\s*:\s*", label, re.I)
         region = label[of_which.end():] if of_which else label
@@ -489,7 +489,7 @@ def parse_commodities(page: _Page, ds: GaccDataset, section: int, period: date,
     width = 2 + 2 * len(heading[2:])
     flow = next(f for p, s, f in ds.parts if s == section)
     rows = []
-    for line, cells in enumerate(_data_rows(page, width, what, re.compile(r"^(?!commodity$)\S", re.I)), start=1):
+    for line, cells in enumerate(_data_rows(page, width, re.compile(r"^(?!commodity$)\S", re.I)), start=1):
         label = cells[0].text
         if label.lower() in ("quantity", "value") or cells[1].text.lower() == "value":
             continue  # the second heading row ("Quantity | Value | ...") has the same width
