@@ -63,13 +63,16 @@ DEMO_SHOCK_RUN = "2025-07-10T06:00:00+00:00"
 def cmd_demo(args: argparse.Namespace) -> int:
     from tradewatch import airflow_local, pipeline
     from tradewatch.http import ReleaseArchive
-    from tradewatch.sample import DEFAULT_END, DEFAULT_START, write_sample_archive
+    from tradewatch.sample import DEFAULT_END, DEFAULT_START, FORMAT_VERSION, write_sample_archive
 
     settings = get_settings()
     started = time.monotonic()
     if settings.source_mode != "replay":
         raise TradewatchError("the demo runs on the sample archive: unset TRADEWATCH_SOURCE_MODE or set it to replay")
-    if not (settings.archive_dir / ReleaseArchive.INDEX).exists():
+    version, readme = settings.archive_dir / "FORMAT_VERSION", settings.archive_dir / "README.txt"
+    ours = readme.exists() and readme.read_text().startswith("SYNTHETIC sample release archive")
+    stale = ours and not (version.exists() and version.read_text().strip() == str(FORMAT_VERSION))
+    if not (settings.archive_dir / ReleaseArchive.INDEX).exists() or stale:  # never over an archive of its own
         print(f"writing the SYNTHETIC sample archive to {settings.archive_dir} ...")
         write_sample_archive(settings.archive_dir, DEFAULT_START, DEFAULT_END)
     lag = settings.sources["census"].lag_months

@@ -93,7 +93,8 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
     today = date.fromisoformat(as_of) if as_of else date.today()
     module = sources.publisher_of(dataset)
     ds = module.DATASETS[dataset]
-    client = SourceClient(module, transport_for(settings, module.PUBLISHER), settings.sources[ds.source].base_url)
+    source = settings.sources[ds.source]
+    client = SourceClient(module, transport_for(settings, module.PUBLISHER), source.base_url, source.index_urls)
     zone = LandingZone(settings.landing_dir)
     landed, not_published, late, failures = [], [], [], []
     for index, period in enumerate(periods, start=1):
@@ -290,6 +291,8 @@ def summary(settings: Settings) -> str:
             ).fetchall():
                 yoys = " ".join(f"{v:+7.1f}" if v is not None else f"{'n/a':>7}" for v in (exp_yoy, imp_yoy))
                 lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f}  {yoys}")
+        if _has_table(con, "marts", "commodity_trade_monthly"):
+            lines += _china_reported_commodities(con)
         if _has_table(con, "marts", "prices_monthly"):
             lines.append("\n  marts.prices_monthly, latest month of each series (index level, YoY %):")
             for country, code, period, value, yoy, prelim in con.execute(
@@ -300,6 +303,29 @@ def summary(settings: Settings) -> str:
                 note = "  (preliminary)" if prelim else ""
                 lines.append(f"  {country} {code:<24} {period:%Y-%m} {value:>9.3f} {yoy_text:>7}{note}")
     return "\n".join(lines)
+
+
+def _china_reported_commodities(con, periods: int = 14) -> list[str]:
+    """Rare-earth exports and soybean imports by month as China reports them (GACC's commodity tables, all
+    partners), weeks before Comtrade."""
+    rows = con.execute(
+        "SELECT period_month, any_value(months_in_period), "
+        "sum(quantity) FILTER (WHERE basket = 'rare_earths' AND flow = 'export') / 1e3, "
+        "sum(value_usd) FILTER (WHERE basket = 'rare_earths' AND flow = 'export') / 1e6, "
+        "sum(quantity) FILTER (WHERE basket = 'soybeans' AND flow = 'import') / 1e9, "
+        "sum(value_usd) FILTER (WHERE basket = 'soybeans' AND flow = 'import') / 1e6 "
+        "FROM marts.commodity_trade_monthly WHERE source = 'gacc' AND basket IN ('rare_earths', 'soybeans') "
+        "GROUP BY period_month ORDER BY period_month DESC LIMIT ?", [periods]).fetchall()
+    if not rows:
+        return []
+    out = ["\n  China-reported (GACC major exports and imports, all partners) — rare-earth exports and soybean "
+           "imports:", f"  {'period':<10} {'rare earths t':>13} {'US$ m':>8} {'soybeans Mt':>12} {'US$ m':>8}"]
+    for period, months, re_t, re_usd, soy_mt, soy_usd in rows:
+        label = f"{period:%Y-%m}" + ("+02" if months == 2 else "")
+        cells = [f"{v:>{w},.{d}f}" if v is not None else f"{'n/a':>{w}}"
+                 for v, w, d in ((re_t, 13, 0), (re_usd, 8, 1), (soy_mt, 12, 2), (soy_usd, 8, 1))]
+        out.append(f"  {label:<10} {' '.join(cells)}")
+    return out
 
 
 def _has_table(con, schema: str, table: str) -> bool:

@@ -162,12 +162,13 @@ def census_rows(archive: Path, folder: str, month: str, level: str) -> list[dict
 
 
 def gacc_us(archive: Path, month: str) -> tuple[int, int]:
+    """China's exports to and imports from the US, in US dollars, from the landed page (the USD edition)."""
     from tradewatch.sources import gacc
 
-    _, _, rows = gacc.parse_country_table((archive / f"gacc/country/{month}.html").read_text(),
-                                          date.fromisoformat(month + "-01"), "test")
-    us = next(r for r in rows if r["region"] == "United States")
-    return us["exports_month"] * 1000, us["imports_month"] * 1000
+    header, rows = gacc.parse_page((archive / f"gacc/4/usd/{month}.html").read_text(), gacc.COUNTRY_TABLE,
+                                   "country_table", date.fromisoformat(month + "-01"), "test")
+    us = next(r for r in rows if r["region"] == "United States (US)")
+    return round(us["exports_month"] * header.multiplier), round(us["imports_month"] * header.multiplier)
 
 
 def one(settings, sql):
@@ -252,6 +253,26 @@ def test_baskets_and_hs4_lines_recomputed(built):
     assert one(settings, "SELECT value_usd FROM marts.trade_monthly WHERE reporter_iso3 = 'USA' AND partner_iso3 = "
                          "'CHN' AND flow = 'import' AND hs_level = 'HS4' AND hs_code = '8505' "
                          "AND period_month = '2025-05-01'") == (magnets,)
+
+
+def test_china_reported_baskets_from_the_gacc_commodity_tables(built):
+    """Rare-earth exports and soybean imports as China reports them (all partners), recomputed from the landed
+    pages with the parser: value in US dollars, quantity in base units, January-February as one period."""
+    from tradewatch.sources import gacc
+
+    settings, archive = built
+    for section, part, label, basket, flow, factor in ((5, "exports", "Rare earth", "rare_earths", "export", 1000),
+                                                       (6, "imports", "Soya beans", "soybeans", "import", 1e7)):
+        for month, months in (("2025-05", 1), ("2025-01", 2)):
+            header, rows = gacc.parse_page((archive / f"gacc/{section}/usd/{month}.html").read_text(),
+                                           gacc.COMMODITIES, part, date.fromisoformat(month + "-01"), "test")
+            line = next(r for r in rows if r["commodity"] == label)
+            expected = (round(line["value_month"] * header.multiplier), round(line["quantity_month"] * factor),
+                        months)
+            assert one(settings, "SELECT value_usd, quantity, months_in_period FROM marts.commodity_trade_monthly "
+                                 f"WHERE basket = '{basket}' AND reporter_iso3 = 'CHN' AND partner_iso3 = 'WLD' "
+                                 f"AND flow = '{flow}' AND source = 'gacc' AND period_month = '{month}-01'") == \
+                expected
 
 
 def test_first_published_values_come_from_the_first_release(built):

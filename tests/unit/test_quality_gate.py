@@ -148,7 +148,12 @@ BAD_GACC = {"missing-partner": (_bls_without(("partner_iso3", "USA")),
                                 "expect_column_distinct_values_to_contain_set"),
             "duplicate-region": (_duplicate, "expect_column_values_to_be_unique"),
             "negative-value": (_negative, "expect_column_values_to_be_between"),
-            "unit-changed": (lambda f, ds: f.assign(unit="US$ 100 million"), "expect_column_values_to_be_in_set"),
+            "unit-changed": (lambda f, ds: f.assign(value_multiplier=1e8), "expect_column_values_to_be_in_set"),
+            "cny-edition": (lambda f, ds: f.assign(edition="CNY"), "expect_column_values_to_be_in_set"),
+            "duplicate-partner": (lambda f, ds: f.assign(partner_iso3=f["partner_iso3"].where(
+                f["partner_iso3"] != "HKG", "USA")), "expect_column_values_to_be_unique"),
+            "month-above-year-to-date": (lambda f, ds: f.assign(exports_month=f["exports_ytd"] + 1),
+                                         "expect_column_pair_values_a_to_be_greater_than_b"),
             "wrong-period": (lambda f, ds: f.assign(period="2025-04-01"), "expect_column_values_to_be_in_set"),
             "blank-partner-exports": (lambda f, ds: f.assign(exports_month=f["exports_month"].astype("Float64")
                                                              .where(f["partner_iso3"] != "USA")),
@@ -175,17 +180,33 @@ BAD_USITC = {"missing-chapter-99": (lambda f, ds: f[~f["htsno"].str.startswith("
              "collapsed-row-count": (lambda f, ds: f.head(5), "expect_table_row_count_to_be_between")}
 BAD_GACC_PRELIMINARY = {
     "missing-item": (_bls_without(("item", "balance")), "expect_column_distinct_values_to_equal_set"),
-    "unit-changed": (lambda f, ds: f.assign(unit="CNY 100 million"), "expect_column_values_to_be_in_set"),
+    "unit-changed": (lambda f, ds: f.assign(value_multiplier=1e6), "expect_column_values_to_be_in_set"),
+    "cny-edition": (lambda f, ds: f.assign(edition="CNY"), "expect_column_values_to_be_in_set"),
     "negative-exports": (lambda f, ds: f.assign(value_month=f["value_month"].where(f["item"] != "exports", -1.0)),
                          "expect_column_values_to_be_between"),
     "wrong-unit-magnitude": (lambda f, ds: f.assign(value_month=f["value_month"] * 100_000),
                              "expect_column_max_to_be_between"),
     "duplicate-item": (_duplicate, "expect_column_values_to_be_unique")}
+BAD_GACC_COMMODITIES = {
+    "missing-flow": (_bls_without(("flow", "import")), "expect_column_distinct_values_to_equal_set"),
+    "duplicate-line": (_duplicate, "expect_compound_columns_to_be_unique"),
+    "negative-value": (_negative, "expect_column_values_to_be_between"),
+    "wrong-period": (_wrong_period, "expect_column_values_to_be_in_set"),
+    "unit-changed": (lambda f, ds: f.assign(value_multiplier=1e8), "expect_column_values_to_be_in_set"),
+    "cny-edition": (lambda f, ds: f.assign(edition="CNY"), "expect_column_values_to_be_in_set"),
+    "quantity-lost": (lambda f, ds: f.assign(quantity_month=None), "expect_column_values_to_not_be_null"),
+    "columns-swapped": (lambda f, ds: f.assign(value_month=f["value_ytd"], value_ytd=f["value_month"]),
+                        "expect_column_pair_values_a_to_be_greater_than_b"),
+    "wrong-unit-magnitude": (lambda f, ds: f.assign(value_month=f["value_month"] * 100),
+                             "expect_column_max_to_be_between"),
+    "renamed-column": (_renamed, "expect_table_columns_to_match_set"),
+    "collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between")}
 CASES = [(ds, case, BAD[case]) for ds in ("census_imports_hs", "census_exports_hs") for case in BAD] + [
     ("bls_series", case, BAD_BLS[case]) for case in BAD_BLS] + [
     ("nbs_price_indexes", case, BAD_NBS[case]) for case in BAD_NBS] + [
     ("gacc_trade_by_country", case, BAD_GACC[case]) for case in BAD_GACC] + [
     ("gacc_preliminary", case, BAD_GACC_PRELIMINARY[case]) for case in BAD_GACC_PRELIMINARY] + [
+    ("gacc_major_commodities", case, BAD_GACC_COMMODITIES[case]) for case in BAD_GACC_COMMODITIES] + [
     ("comtrade_cn_monthly", case, BAD_COMTRADE[case]) for case in BAD_COMTRADE] + [
     ("usitc_hts_lines", case, BAD_USITC[case]) for case in BAD_USITC]
 

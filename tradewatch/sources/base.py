@@ -5,8 +5,9 @@ A publisher module (tradewatch.sources.<name>) exposes:
   release_requests(base_url, dataset, period) -> [(part name, Request)]
   check_response(response, what, period)     raise the error that says what the answer means
   check_release(parts, what, period)         optional: checks that need every part of the release
-  fetch_parts(transport, base_url, dataset, period, what)  optional, instead of release_requests: for sites
-                                             whose pages must be found by navigation (GACC's index pages)
+  fetch_parts(transport, base_url, dataset, period, what, index_urls=...)  optional, instead of
+                                             release_requests: for sites whose pages must be found by navigation
+                                             (GACC's index pages; `index_urls` from the settings)
   skips_month(month) -> bool                 optional: months that are never a release of their own
   revision_months(reference month) -> {YYYY-MM}  months this publisher revises in that release (fetched again)
   stage_part(con, path, dataset, part, what, period) -> SQL selecting the raw table's data columns from the file
@@ -120,10 +121,12 @@ def check_complete_json(response: Response, what: str, opening: str, closing: by
 class SourceClient:
     """Fetches releases of one publisher through any transport (live HTTP or replay of an archive)."""
 
-    def __init__(self, publisher: ModuleType, transport: Transport, base_url: str) -> None:
+    def __init__(self, publisher: ModuleType, transport: Transport, base_url: str,
+                 index_urls: tuple[str, str] | None = None) -> None:
         self.publisher = publisher
         self.transport = transport
         self.base_url = base_url.rstrip("/")
+        self.index_urls = index_urls  # for publishers navigated through index pages (GACC)
 
     def fetch_release(self, ds: DatasetSpec, period: date) -> list[tuple[str, Request, Response]]:
         """Every part of one release, checked. Raises NotYetPublished if any part is not out yet."""
@@ -131,7 +134,8 @@ class SourceClient:
         if hasattr(self.transport, "as_of"):  # a replay answers as the publisher did when this release came out
             self.transport.as_of = format_month(period)
         if hasattr(self.publisher, "fetch_parts"):  # publishers whose pages must be found by navigation
-            return self.publisher.fetch_parts(self.transport, self.base_url, ds, period, what)
+            return self.publisher.fetch_parts(self.transport, self.base_url, ds, period, what,
+                                              index_urls=self.index_urls)
         parts = []
         for name, request in self.publisher.release_requests(self.base_url, ds, period):
             response = self.transport.send(request)
