@@ -25,7 +25,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, NotYetPublished, ReleaseFormatError
 from tradewatch.http import Request, Response, Transport
-from tradewatch.sources.base import Publisher, check_http_answer
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_http_answer
 
 SOURCE = "gacc"
 INDEX_PATH = "/statics/report/monthly.html"
@@ -45,6 +45,7 @@ class GaccDataset:
     name: str
     headline_var: str = "exports_month"
     source: str = SOURCE
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:
@@ -69,6 +70,7 @@ class GaccPreliminaryDataset:
     name: str
     headline_var: str = "value_month"
     source: str = SOURCE
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:
