@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -115,12 +115,10 @@ EXPORTS = CensusDataset(
 #: (what the trade-war trackers weight tariff lines with). One request a year: the per-country all-chapter HS10 query
 #: is answered (a tracker pulled 2024 this way: 14,422 lines in 98 chapters); an all-country one is refused as too
 #: broad, so should Census ever refuse this one, it is fetched chapter by chapter (`chapter_fallback`).
-IMPORTS_HS10_ANNUAL = CensusDataset(
+IMPORTS_HS10_ANNUAL = replace(
+    IMPORTS,
     name="census_imports_hs10_annual",
-    endpoint="imports/hs",
-    commodity_var="I_COMMODITY",
-    value_vars=("GEN_VAL_YR", "CON_VAL_YR", "DUT_VAL_YR", "CAL_DUT_YR", "CON_QY1_YR"),
-    text_vars=("UNIT_QY1",),
+    value_vars=tuple(v.replace("_MO", "_YR") for v in IMPORTS.value_vars),  # the same variables, year to date
     headline_var="con_val_yr",  # consumption imports: the duty base, and the tariff weights
     partners=(CHINA,),
     levels=("HS10",),
