@@ -138,7 +138,7 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
                 "fix the folder's permissions) and run again") from exc
         landed.append(release.release_id)
         if index % 24 == 0 or index == len(periods):
-            log.info("%s: fetched %d of %d month(s)", dataset, index, len(periods))
+            log.info("%s: fetched %d of %d release(s)", dataset, index, len(periods))
     if failures:
         raise SourceError(f"{len(failures)} of {len(periods)} {dataset} release(s) could not be fetched; the "
                           f"{len(landed)} landed are kept:\n" + "\n".join(failures))
@@ -270,12 +270,12 @@ def summary(settings: Settings) -> str:
         for dataset, status, n, first, last in con.execute(
             "SELECT dataset, status, count(*), min(period), max(period) FROM audit.releases "
             "GROUP BY ALL ORDER BY 1, 2").fetchall():
-            lines.append(f"  {dataset:<22} {status:<12} {n:>4} release(s)  {first:%Y-%m} .. {last:%Y-%m}")
+            lines.append(f"  {dataset:<26} {status:<12} {n:>4} release(s)  {first:%Y-%m} .. {last:%Y-%m}")
         lines.append("\n  quality gate (Great Expectations), by dataset:")
         for suite, runs, passed, failed in con.execute(
             "SELECT suite, count(*), count(*) FILTER (WHERE success), count(*) FILTER (WHERE NOT success) "
             "FROM audit.validations GROUP BY ALL ORDER BY 1").fetchall():
-            lines.append(f"  {suite:<22} {runs:>4} validation(s): {passed} passed, {failed} failed")
+            lines.append(f"  {suite:<26} {runs:>4} validation(s): {passed} passed, {failed} failed")
         lines.append(f"  Data Docs: {quality.docs_dir(settings) / 'index.html'}")
         if _has_table(con, "marts", "trade_balance_monthly"):
             synthetic = con.execute("SELECT bool_or(is_synthetic) FROM marts.trade_balance_monthly").fetchall()[0][0]
