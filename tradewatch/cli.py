@@ -163,18 +163,25 @@ def _settings_for(args: argparse.Namespace):
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    """Fetch (and with --load, load and validate) every dataset of a source for a month or a range of months."""
+    """Fetch (and with --load, load and validate) every dataset of a source (or the one named) for a month or a
+    range of months: the releases in that range (an annual dataset has one, December's)."""
     from tradewatch import pipeline, sources
     from tradewatch.errors import QualityGateFailed, SourceError
-    from tradewatch.periods import month_range
 
     settings = _settings_for(args)
     publisher = sources.PUBLISHERS[args.source]
     end = args.to or args.period
-    months = [format_month(m) for m in month_range(args.period, end)
-              if not sources.skips_month(publisher, m)]
+    if args.dataset and args.dataset not in publisher.DATASETS:
+        raise TradewatchError(f"{args.dataset} is not a dataset of {args.source}; its datasets: "
+                              f"{', '.join(publisher.DATASETS)}")
     failed = 0
-    for dataset in publisher.DATASETS:
+    for dataset in [args.dataset] if args.dataset else publisher.DATASETS:
+        months = [format_month(m) for m in sources.release_periods(dataset, args.period, end)]
+        if not months:
+            only = sources.release_months_text(sources.dataset(dataset))
+            print(f"{dataset}: no release from {args.period:%Y-%m} to {end:%Y-%m}"
+                  + (f" (it has releases for {only} only)" if only != "every month" else ""), flush=True)
+            continue
         for index, month in enumerate(months, start=1):
             try:
                 result = pipeline.fetch(settings, dataset, [month])
@@ -283,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="fetch a source's releases for a month or a range (a backfill); --load to "
                                      "load and validate them too")
     p.add_argument("--source", required=True, choices=sorted(_publisher_names()))
+    p.add_argument("--dataset", help="only this dataset of the source (e.g. census_imports_hs10_annual)")
     p.add_argument("--period", required=True, type=_month, help="month, YYYY-MM (the first, with --to)")
     p.add_argument("--to", type=_month, help="last month of a backfill, YYYY-MM")
     mode = p.add_mutually_exclusive_group()

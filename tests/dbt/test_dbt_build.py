@@ -285,6 +285,29 @@ def test_first_published_values_come_from_the_first_release(built):
         published, published)
 
 
+def test_hs10_annual_staging_recomputed_from_the_archive_and_consistent_with_the_months(built):
+    """The annual HS10 lines through load, gate and staging equal the archive's file, line by line; a chapter's year
+    equals the twelve monthly HS2 values the marts hold for it (general imports, US from China)."""
+    settings, archive = built
+    rows = json.loads((archive / "census/imports_hs10_annual/2024-12_HS10.json").read_text())
+    expected = sorted((2024, "CHN", r["I_COMMODITY"], r["I_COMMODITY"][:8], r["I_COMMODITY"][:6], r["I_COMMODITY"][:2],
+                       r["I_COMMODITY_SDESC"], int(r["CON_VAL_YR"]), int(r["GEN_VAL_YR"]), int(r["CAL_DUT_YR"]),
+                       int(r["DUT_VAL_YR"]), True)
+                      for r in (dict(zip(rows[0], row, strict=True)) for row in rows[1:]))
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        staged = con.execute("SELECT * EXCLUDE (release_id) FROM staging.stg_census__imports_hs10_annual "
+                             "ORDER BY ALL").fetchall()
+        mismatched = con.execute("""
+            SELECT count(*) FROM (SELECT hs2, sum(general_imports_usd) AS v FROM staging.stg_census__imports_hs10_annual
+                                  GROUP BY hs2) a
+            FULL JOIN (SELECT hs_code AS hs2, sum(value_usd) AS v FROM marts.trade_monthly WHERE reporter_iso3 = 'USA'
+                       AND partner_iso3 = 'CHN' AND flow = 'import' AND hs_level = 'HS2' AND year(period_month) = 2024
+                       GROUP BY hs_code) m USING (hs2)
+            WHERE a.v IS DISTINCT FROM m.v""").fetchall()
+    assert staged == expected and len(staged) > 500
+    assert mismatched == [(0,)]
+
+
 def test_dbt_docs_generate_works_and_documents_every_mart(built):
     from tradewatch import transform
 

@@ -7,7 +7,8 @@ A publisher module (tradewatch.sources.<name>) exposes:
   check_release(parts, what, period)         optional: checks that need every part of the release
   fetch_parts(transport, base_url, dataset, period, what, index_urls=...)  optional, instead of
                                              release_requests: for sites whose pages must be found by navigation
-                                             (GACC's index pages; `index_urls` from the settings)
+                                             (GACC's index pages; `index_urls` from the settings), or whose parts
+                                             depend on earlier answers (Census's chapter fallback)
   skips_month(month) -> bool                 optional: months that are never a release of their own
   revision_months(reference month) -> {YYYY-MM}  months this publisher revises in that release (fetched again)
   stage_part(con, path, dataset, part, what, period) -> SQL selecting the raw table's data columns from the file
@@ -32,6 +33,9 @@ from tradewatch.errors import (
 from tradewatch.http import Request, Response, Transport
 from tradewatch.periods import format_month
 
+#: The release months of a monthly dataset.
+EVERY_MONTH: tuple[int, ...] = tuple(range(1, 13))
+
 
 class DatasetSpec(Protocol):
     """One raw table fed by one publisher."""
@@ -39,6 +43,8 @@ class DatasetSpec(Protocol):
     name: str  # raw table name; also the dataset id in manifests, audit tables and suites
     source: str  # publisher name
     headline_var: str  # the value column that totals a release (for the suite's size check)
+    release_months: tuple[int, ...]  # the months of the year it has a release for: EVERY_MONTH, or (12,) for an
+    # annual dataset read from December's year-to-date values; planning, fetching and the CLI ask for no other
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]: ...  # (column, DuckDB type), lineage excluded

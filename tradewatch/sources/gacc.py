@@ -40,7 +40,7 @@ import duckdb
 from tradewatch.errors import BrokenResponse, NotYetPublished, PageLayoutChanged, ReleaseFormatError
 from tradewatch.http import Request, Response, Transport
 from tradewatch.settings import GACC_BASE_URL, GACC_INDEX_PATH, gacc_index_urls
-from tradewatch.sources.base import Publisher, check_http_answer
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_http_answer
 
 SOURCE = "gacc"
 INDEX_PATH = GACC_INDEX_PATH
@@ -67,6 +67,7 @@ class GaccDataset:
     edition: str = "USD"  # the edition fetched: USD feeds the marts (a CNY edition is never converted)
     source: str = SOURCE
     columns: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:

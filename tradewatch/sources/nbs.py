@@ -20,7 +20,7 @@ import duckdb
 from tradewatch.errors import BrokenResponse, NotYetPublished, PageLayoutChanged, ReleaseFormatError
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month
-from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer, json_document
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer, json_document
 
 SOURCE = "nbs"
 MONTHLY_ROOT = "fc982599aa684be7969d7b90b1bd0e84"
@@ -55,6 +55,7 @@ class NbsDataset:
     name: str
     headline_var: str = "value"
     source: str = SOURCE
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:

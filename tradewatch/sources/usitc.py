@@ -20,7 +20,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, ReleaseFormatError
 from tradewatch.http import Request, Response
-from tradewatch.sources.base import Publisher, check_http_answer, json_document
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_http_answer, json_document
 
 SOURCE = "usitc"
 #: The API serves only the revision in force: there is no history to backfill.
@@ -35,6 +35,7 @@ class HtsDataset:
     name: str
     headline_var: str = "indent"  # no money in a schedule: the size check uses the line count
     source: str = SOURCE
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:
