@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import duckdb
 import pytest
 
-from tests.conftest import SHARED_SAMPLES, make_settings, serve_in_thread, stop_servers
+from tests.conftest import REPO_ROOT, make_settings, serve_in_thread, stop_servers
 from tradewatch import pipeline
 from tradewatch.errors import ConfigurationError, SourceError
 from tradewatch.sample import census as sample
@@ -23,7 +23,7 @@ BASE = "https://api.census.gov/data/timeseries/intltrade"
 KEY = "0123456789abcdef0123456789abcdef01234567"
 DECEMBER_2024 = date(2024, 12, 1)
 #: The real 2024 HS10 file (a trade-war tracker's pull of this very query), when the shared reference folder exists.
-REAL_2024 = (SHARED_SAMPLES.parent.parent / "reference" / "trade_weights"
+REAL_2024 = (REPO_ROOT.parent / "shared" / "reference" / "trade_weights"
              / "census_us_imports_cons_from_china_2024_hs10.csv")
 
 
