@@ -32,6 +32,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         DBT_LOG_PATH=str(settings.data_dir / "dbt" / "logs"),
         DBT_TARGET_PATH=str(settings.data_dir / "dbt" / "target"),
         TRADEWATCH_DBT_MEMORY_LIMIT=settings.dbt_memory_limit,
+        TRADEWATCH_DIVERSION_BASE_YEAR=str(settings.diversion_base_year),
     )
     return env
 
@@ -118,9 +119,9 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
     if plan.mode == "skip":
         return plan, source_freshness(settings)
     if plan.mode == "full":
-        args: tuple[str, ...] = ("build", "--full-refresh")
-    else:
-        args = ("build", "--exclude", "resource_type:seed", "resource_type:unit_test")  # periods: audit.builds
+        args: tuple[str, ...] = ("build", "--full-refresh", "--exclude", DETECTOR)
+    else:  # periods: audit.builds
+        args = ("build", "--exclude", "resource_type:seed", "resource_type:unit_test", DETECTOR)
     output = run_dbt(settings, *args, then=FRESHNESS)
     with open_warehouse(settings.duckdb_path) as con:
         con.execute("UPDATE audit.builds SET finished_at = CAST(now() AS TIMESTAMP) WHERE started_at = ?",
@@ -129,6 +130,14 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
 
 
 FRESHNESS = ("source", "freshness")
+#: marts.anomalies and its tests: built from the detector's findings after the scan, not in the main build.
+DETECTOR = "tag:detector"
+
+
+def build_anomalies(settings: Settings) -> str:
+    """Build marts.anomalies (with its unit and data tests) from the findings the scan just wrote: a second, small
+    dbt invocation after the scan (docs/decisions.md has why, and what it costs)."""
+    return run_dbt(settings, "build", "--select", DETECTOR)
 
 
 def source_freshness(settings: Settings) -> list[str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from tradewatch import sources
+from tradewatch.anomalies import findings
 from tradewatch.errors import ReleaseFormatError, TradewatchError
 from tradewatch.landing import LandedRelease, LandingZone
 from tradewatch.periods import parse_month
@@ -98,10 +99,11 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.Du
 
 
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and audit schemas and tables if missing. Idempotent. A raw table left by an earlier version
-    with other columns is an error that says how to re-parse its releases (the landing zone keeps them all)."""
+    """Create the raw, audit and detector schemas and tables if missing. Idempotent. A raw table left by an earlier
+    version with other columns is an error that says how to re-parse its releases (the landing zone keeps them all)."""
     for statement in AUDIT_DDL:
         con.execute(statement)
+    findings.bootstrap(con)  # the detector's tables, which dbt reads as a source
     for ds in sources.all_datasets().values():
         con.execute(raw_table_ddl(ds))
         check_raw_layout(con, ds)
