@@ -1,0 +1,357 @@
+-- Where US imports from China went. For every HS6 line and month: US imports by origin (China, Vietnam, Mexico,
+-- Hong Kong, the rest of the world), each origin's share of US imports of the line over the three months to the
+-- month, its change since the pre-war base year and since the same three months a year earlier, China's exports
+-- to those partners as China reports them, and a rerouting signal: China's share fell, a third country's rose by a
+-- comparable amount, and China's exports to that country rose. HS4 and HS2 rows roll the lines up (values and
+-- shares of their own; the signal as the count of flagged lines below). Method and limits: docs/diversion.md.
+with
+
+windows as (
+
+    select * from {{ ref('int_trade_diversion_windows') }}
+
+),
+
+countries as (
+
+    select iso3, country_name from {{ ref('country_codes') }}
+
+),
+
+descriptions as (
+
+    -- Census's description of each code, as of its latest month
+    select hs_level, hs_code, arg_max(commodity_description, period_month) as description
+    from {{ ref('stg_census__imports') }}
+    where hs_level in ('HS2', 'HS4', 'HS6') and census_country_code = '-'
+    group by hs_level, hs_code
+
+),
+
+-- both horizons on one grain: the change over the last year, and since the pre-war base year
+horizons as (
+
+    select *, 'yoy' as horizon, value_3m_year_ago_usd as value_ref_3m_usd from windows
+    union all
+    select *, 'since_base' as horizon, value_base_3m_usd as value_ref_3m_usd from windows
+
+),
+
+us as (
+
+    select * from horizons where side = 'us_imports'
+
+),
+
+us_shares as (
+
+    select
+        us.hs_level,
+        us.hs_code,
+        us.period_month,
+        us.horizon,
+        us.partner_iso3,
+        us.value_usd,
+        us.value_3m_usd,
+        us.value_ref_3m_usd,
+        world.value_3m_usd as world_3m_usd,
+        100 * us.value_3m_usd / nullif(world.value_3m_usd, 0) as share_pct,
+        100 * us.value_ref_3m_usd / nullif(world.value_ref_3m_usd, 0) as share_ref_pct,
+        us.is_synthetic
+    from us
+    inner join us as world
+        on us.hs_level = world.hs_level
+        and us.hs_code = world.hs_code
+        and us.period_month = world.period_month
+        and us.horizon = world.horizon
+        and world.partner_iso3 = 'WLD'
+
+),
+
+china_side as (
+
+    -- China's exports where both windows are published
+    select hs_level, hs_code, partner_iso3, period_month, horizon, value_3m_usd, value_ref_3m_usd
+    from horizons
+    where side = 'cn_exports' and value_3m_usd is not null and value_ref_3m_usd is not null
+
+),
+
+candidates as (
+
+    -- every HS6 line x month x horizon x third country, with the finest China-side evidence published for it
+    select
+        third.hs_code,
+        third.period_month,
+        third.horizon,
+        third.partner_iso3,
+        china.share_ref_pct - china.share_pct as china_drop_pts,
+        third.share_pct - third.share_ref_pct as partner_gain_pts,
+        china.value_ref_3m_usd - china.value_3m_usd as china_loss_3m_usd,
+        third.value_3m_usd - third.value_ref_3m_usd as partner_gain_3m_usd,
+        china.value_ref_3m_usd / 3 as china_reference_usd,
+        third.world_3m_usd,
+        case
+            when line.hs_code is not null then 'HS6'
+            when chapter.hs_code is not null then 'HS2'
+            when total.hs_code is not null then 'TOTAL'
+        end as evidence_level,
+        case
+            when line.hs_code is not null then line.value_3m_usd
+            when chapter.hs_code is not null then chapter.value_3m_usd
+            else total.value_3m_usd
+        end as cn_exports_3m_usd,
+        case
+            when line.hs_code is not null then line.value_ref_3m_usd
+            when chapter.hs_code is not null then chapter.value_ref_3m_usd
+            else total.value_ref_3m_usd
+        end as cn_exports_ref_3m_usd
+    from us_shares as third
+    inner join us_shares as china
+        on third.hs_level = china.hs_level
+        and third.hs_code = china.hs_code
+        and third.period_month = china.period_month
+        and third.horizon = china.horizon
+        and china.partner_iso3 = 'CHN'
+    left join china_side as line
+        on line.hs_level = 'HS6'
+        and line.hs_code = third.hs_code
+        and line.partner_iso3 = third.partner_iso3
+        and line.period_month = third.period_month
+        and line.horizon = third.horizon
+    left join china_side as chapter
+        on chapter.hs_level = 'HS2'
+        and chapter.hs_code = left(third.hs_code, 2)
+        and chapter.partner_iso3 = third.partner_iso3
+        and chapter.period_month = third.period_month
+        and chapter.horizon = third.horizon
+    left join china_side as total
+        on total.hs_level = 'TOTAL'
+        and total.partner_iso3 = third.partner_iso3
+        and total.period_month = third.period_month
+        and total.horizon = third.horizon
+    where third.hs_level = 'HS6' and third.partner_iso3 in ('VNM', 'MEX', 'HKG')
+
+),
+
+qualified as (
+
+    select
+        candidates.*,
+        100 * (cn_exports_3m_usd / nullif(cn_exports_ref_3m_usd, 0) - 1) as cn_exports_change_pct,
+        partner_gain_pts / 100 * world_3m_usd / 3 as shifted_usd
+    from candidates
+    where china_drop_pts >= {{ var('diversion_min_china_drop_pts') }}
+        -- comparable in share and in value, both ways: a collapse lifts the others' shares without any of their
+        -- trade growing, and a rise elsewhere dilutes China's share without China losing anything
+        and partner_gain_pts >= {{ var('diversion_comparable_ratio') }} * china_drop_pts
+        and china_loss_3m_usd > 0
+        and partner_gain_3m_usd between {{ var('diversion_comparable_ratio') }} * china_loss_3m_usd
+                                    and china_loss_3m_usd / {{ var('diversion_comparable_ratio') }}
+        and china_reference_usd >= {{ var('diversion_min_china_usd') }}
+        and evidence_level is not null
+        and cn_exports_3m_usd > 0
+        and cn_exports_3m_usd >= cn_exports_ref_3m_usd * (1 + {{ var('diversion_min_export_growth_pct') }} / 100)
+
+),
+
+described as (
+
+    select
+        qualified.*,
+        case evidence_level when 'HS6' then 'high' when 'HS2' then 'medium' else 'low' end as confidence,
+        countries.country_name as partner_name,
+        countries.country_name || ' ' || printf('%+.1f', partner_gain_pts) || ' pts'
+            as partner_gain_text,
+        case evidence_level
+            when 'HS6' then 'of this line (Comtrade)'
+            when 'HS2' then 'of chapter ' || left(hs_code, 2) || ' (Comtrade)'
+            else 'of all goods (GACC)'
+        end as evidence_text
+    from qualified
+    inner join countries on qualified.partner_iso3 = countries.iso3
+
+),
+
+signals as (
+
+    -- one signal per line and month: the recent horizon first, then the partner that gained most
+    select
+        hs_code,
+        period_month,
+        horizon,
+        partner_iso3,
+        partner_gain_pts,
+        china_drop_pts,
+        shifted_usd,
+        evidence_level,
+        confidence,
+        cn_exports_3m_usd,
+        cn_exports_change_pct,
+        partner_name || ' ' || printf('%+.1f', partner_gain_pts) || ' pts'
+            || coalesce(' (also ' || also || ')', '')
+            || ', China ' || printf('%+.1f', -china_drop_pts) || ' pts of US imports ('
+            || case horizon
+                when 'yoy' then 'three months to ' || strftime(period_month, '%b %Y') || ' vs a year earlier'
+                else 'vs {{ var("diversion_base_year") }}'
+            end
+            || '); China''s exports ' || evidence_text || ' to ' || partner_name || ' '
+            || coalesce(printf('%+.0f', cn_exports_change_pct) || '%', 'up from nothing') as explanation
+    from (
+        select
+            described.*,
+            string_agg(partner_gain_text, ', ') over (
+                partition by hs_code, period_month, horizon order by partner_gain_pts desc
+                rows between 1 following and unbounded following
+            ) as also
+        from described
+    )
+    qualify row_number() over (
+        partition by hs_code, period_month order by horizon = 'yoy' desc, partner_gain_pts desc
+    ) = 1
+
+),
+
+rolled_up as (
+
+    -- HS4 and HS2 rows: the flagged lines below them
+    select
+        levels.hs_level,
+        left(signals.hs_code, levels.digits) as hs_code,
+        signals.period_month,
+        count(*) as rerouting_lines,
+        sum(signals.shifted_usd) as shifted_usd,
+        arg_max(signals.partner_iso3, signals.shifted_usd) as partner_iso3,
+        arg_max(signals.horizon, signals.shifted_usd) as horizon,
+        arg_max(signals.confidence, signals.shifted_usd) as confidence,
+        string_agg('HS ' || signals.hs_code || ' to ' || signals.partner_iso3, ', '
+                   order by signals.shifted_usd desc) as explanation
+    from signals
+    cross join (values ('HS4', 4), ('HS2', 2)) as levels (hs_level, digits)
+    group by levels.hs_level, left(signals.hs_code, levels.digits), signals.period_month
+
+),
+
+wide as (
+
+    select
+        hs_level,
+        hs_code,
+        period_month,
+        max(value_usd) filter (where partner_iso3 = 'WLD' and horizon = 'yoy') as us_imports_world_usd,
+        max(value_usd) filter (where partner_iso3 = 'CHN' and horizon = 'yoy') as us_imports_china_usd,
+        max(value_usd) filter (where partner_iso3 = 'VNM' and horizon = 'yoy') as us_imports_vietnam_usd,
+        max(value_usd) filter (where partner_iso3 = 'MEX' and horizon = 'yoy') as us_imports_mexico_usd,
+        max(value_usd) filter (where partner_iso3 = 'HKG' and horizon = 'yoy') as us_imports_hong_kong_usd,
+        max(value_usd) filter (where partner_iso3 = 'ROW' and horizon = 'yoy') as us_imports_rest_usd,
+        max(share_pct) filter (where partner_iso3 = 'CHN' and horizon = 'yoy') as china_share_pct,
+        max(share_pct) filter (where partner_iso3 = 'VNM' and horizon = 'yoy') as vietnam_share_pct,
+        max(share_pct) filter (where partner_iso3 = 'MEX' and horizon = 'yoy') as mexico_share_pct,
+        max(share_pct) filter (where partner_iso3 = 'HKG' and horizon = 'yoy') as hong_kong_share_pct,
+        max(share_pct) filter (where partner_iso3 = 'ROW' and horizon = 'yoy') as rest_share_pct,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'CHN' and horizon = 'since_base')
+            as china_share_change_since_base_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'VNM' and horizon = 'since_base')
+            as vietnam_share_change_since_base_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'MEX' and horizon = 'since_base')
+            as mexico_share_change_since_base_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'HKG' and horizon = 'since_base')
+            as hong_kong_share_change_since_base_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'ROW' and horizon = 'since_base')
+            as rest_share_change_since_base_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'CHN' and horizon = 'yoy')
+            as china_share_change_yoy_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'VNM' and horizon = 'yoy')
+            as vietnam_share_change_yoy_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'MEX' and horizon = 'yoy')
+            as mexico_share_change_yoy_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'HKG' and horizon = 'yoy')
+            as hong_kong_share_change_yoy_pts,
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'ROW' and horizon = 'yoy')
+            as rest_share_change_yoy_pts,
+        bool_or(is_synthetic) as is_synthetic
+    from us_shares
+    group by hs_level, hs_code, period_month
+
+),
+
+china_exports as (
+
+    -- China's exports at the row's own level, as published (Comtrade: basket HS6 lines and HS2 chapters)
+    select
+        hs_level,
+        hs_code,
+        period_month,
+        max(value_usd) filter (where partner_iso3 = 'USA') as cn_exports_to_us_usd,
+        max(value_usd) filter (where partner_iso3 = 'VNM') as cn_exports_to_vietnam_usd,
+        max(value_usd) filter (where partner_iso3 = 'MEX') as cn_exports_to_mexico_usd,
+        max(value_usd) filter (where partner_iso3 = 'HKG') as cn_exports_to_hong_kong_usd
+    from windows
+    where side = 'cn_exports' and hs_level in ('HS2', 'HS6')
+    group by hs_level, hs_code, period_month
+
+)
+
+select
+    wide.hs_level,
+    wide.hs_code,
+    left(wide.hs_code, 2) as hs2_code,
+    descriptions.description,
+    wide.period_month,
+    cast(wide.us_imports_world_usd as bigint) as us_imports_world_usd,
+    cast(wide.us_imports_china_usd as bigint) as us_imports_china_usd,
+    cast(wide.us_imports_vietnam_usd as bigint) as us_imports_vietnam_usd,
+    cast(wide.us_imports_mexico_usd as bigint) as us_imports_mexico_usd,
+    cast(wide.us_imports_hong_kong_usd as bigint) as us_imports_hong_kong_usd,
+    cast(wide.us_imports_rest_usd as bigint) as us_imports_rest_usd,
+    wide.china_share_pct,
+    wide.vietnam_share_pct,
+    wide.mexico_share_pct,
+    wide.hong_kong_share_pct,
+    wide.rest_share_pct,
+    wide.china_share_change_since_base_pts,
+    wide.vietnam_share_change_since_base_pts,
+    wide.mexico_share_change_since_base_pts,
+    wide.hong_kong_share_change_since_base_pts,
+    wide.rest_share_change_since_base_pts,
+    wide.china_share_change_yoy_pts,
+    wide.vietnam_share_change_yoy_pts,
+    wide.mexico_share_change_yoy_pts,
+    wide.hong_kong_share_change_yoy_pts,
+    wide.rest_share_change_yoy_pts,
+    cast(china_exports.cn_exports_to_us_usd as bigint) as cn_exports_to_us_usd,
+    cast(china_exports.cn_exports_to_vietnam_usd as bigint) as cn_exports_to_vietnam_usd,
+    cast(china_exports.cn_exports_to_mexico_usd as bigint) as cn_exports_to_mexico_usd,
+    cast(china_exports.cn_exports_to_hong_kong_usd as bigint) as cn_exports_to_hong_kong_usd,
+    coalesce(signals.hs_code, rolled_up.hs_code) is not null as rerouting_signal,
+    coalesce(signals.horizon, rolled_up.horizon) as rerouting_horizon,
+    coalesce(signals.partner_iso3, rolled_up.partner_iso3) as rerouting_partner_iso3,
+    signals.partner_gain_pts as rerouting_partner_gain_pts,
+    signals.china_drop_pts as rerouting_china_drop_pts,
+    coalesce(signals.shifted_usd, rolled_up.shifted_usd) as rerouting_shifted_usd,
+    signals.evidence_level as rerouting_evidence_level,
+    signals.cn_exports_3m_usd as rerouting_cn_exports_3m_usd,
+    signals.cn_exports_change_pct as rerouting_cn_exports_change_pct,
+    coalesce(signals.confidence, rolled_up.confidence) as rerouting_confidence,
+    coalesce(signals.explanation, cast(rolled_up.rerouting_lines as varchar) || ' line(s): '
+             || rolled_up.explanation) as rerouting_explanation,
+    cast(coalesce(rolled_up.rerouting_lines, case when signals.hs_code is not null then 1 else 0 end) as integer)
+        as rerouting_lines,
+    wide.is_synthetic
+
+from wide
+left join descriptions
+    on wide.hs_level = descriptions.hs_level
+    and wide.hs_code = descriptions.hs_code
+left join china_exports
+    on wide.hs_level = china_exports.hs_level
+    and wide.hs_code = china_exports.hs_code
+    and wide.period_month = china_exports.period_month
+left join signals
+    on wide.hs_level = 'HS6'
+    and wide.hs_code = signals.hs_code
+    and wide.period_month = signals.period_month
+left join rolled_up
+    on wide.hs_level = rolled_up.hs_level
+    and wide.hs_code = rolled_up.hs_code
+    and wide.period_month = rolled_up.period_month
