@@ -93,6 +93,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return code
         print(f"\nAlerts after run {number}:")
         print(pipeline.alerts_summary(settings))
+        print(f"\nTop rerouting candidates after run {number}:")
+        print(pipeline.rerouting_summary(settings))
     print("\nWhat the runs loaded, validated and built:")
     print(pipeline.summary(settings))
     snapshot = settings.serving.directory / "tradewatch.duckdb"
