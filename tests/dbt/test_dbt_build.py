@@ -315,11 +315,16 @@ def test_dbt_docs_generate_works_and_documents_every_mart(built):
     transform.run_dbt(settings, "docs", "generate")
     manifest = json.loads((settings.data_dir / "dbt" / "target" / "manifest.json").read_text())
     marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
-    assert len(marts) == 8
+    assert len(marts) == 10
     for node in marts:
         assert node["description"], node["name"]
         assert node["config"]["contract"]["enforced"], node["name"]
+    for name in ("anomalies", "trade_diversion_monthly"):  # every column documented
+        node = manifest["nodes"][f"model.tradewatch.{name}"]
+        assert all(column["description"] for column in node["columns"].values()), name
     assert {e["name"] for e in manifest["exposures"].values()} == {"bi_serving", "monthly_report"}
+    serving = manifest["exposures"]["exposure.tradewatch.bi_serving"]["depends_on"]["nodes"]
+    assert {n["unique_id"] for n in marts} == set(serving)  # every public mart is in the lineage to BI tools
     assert (settings.data_dir / "dbt" / "target" / "index.html").exists()
 
 

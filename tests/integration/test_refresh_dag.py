@@ -72,7 +72,9 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
     assert len(stories) < len(first) and sum(len(s["keys"]) for s in stories) == len(first)
     assert [s["severity"] for s in stories] == sorted((s["severity"] for s in stories), key=["critical",
                                                       "warning"].index)  # the most severe first
-    trade = next(s for s in stories if s["title"].startswith("US imports from China (US-reported) fell"))
+    trade = next(s for s in stories if "direction = 'CN->US'" in s["message"])  # goods from China, both reports
+    assert "US imports from China (US-reported)" in trade["message"] and "China's exports to the US" in \
+        trade["message"]
     assert "% of the fall" in trade["message"] and "Chapters: HS " in trade["message"]  # what carried it
     recorded = query(settings, "SELECT count(*) FROM audit.alerts WHERE channel = 'webhook'")
     assert recorded == [(len(first),)]  # each anomaly recorded (and sent once) on its own
