@@ -41,21 +41,7 @@ us_partners as (
 
 us_dense as (
 
-    select
-        us_codes.hs_level,
-        us_codes.hs_code,
-        us_partners.partner_iso3,
-        us_months.period_month,
-        coalesce(us_lines.value_usd, 0) as value_usd,
-        us_months.is_synthetic
-    from us_codes
-    cross join us_months
-    cross join us_partners
-    left join us_lines
-        on us_codes.hs_level = us_lines.hs_level
-        and us_codes.hs_code = us_lines.hs_code
-        and us_partners.partner_iso3 = us_lines.partner_iso3
-        and us_months.period_month = us_lines.period_month
+    {{ zero_filled('us_lines', 'us_codes', 'us_months', 'us_partners') }}
 
 ),
 
@@ -105,21 +91,7 @@ comtrade_partners as (
 
 comtrade_dense as (
 
-    select
-        comtrade_codes.hs_level,
-        comtrade_codes.hs_code,
-        comtrade_partners.partner_iso3,
-        comtrade_months.period_month,
-        coalesce(comtrade.value_usd, 0) as value_usd,
-        comtrade_months.is_synthetic
-    from comtrade_codes
-    cross join comtrade_months
-    cross join comtrade_partners
-    left join comtrade
-        on comtrade_codes.hs_level = comtrade.hs_level
-        and comtrade_codes.hs_code = comtrade.hs_code
-        and comtrade_partners.partner_iso3 = comtrade.partner_iso3
-        and comtrade_months.period_month = comtrade.period_month
+    {{ zero_filled('comtrade', 'comtrade_codes', 'comtrade_months', 'comtrade_partners') }}
 
 ),
 

@@ -4,6 +4,11 @@
 -- to those partners as China reports them, and a rerouting signal: China's share fell, a third country's rose by a
 -- comparable amount, and China's exports to that country rose. HS4 and HS2 rows roll the lines up (values and
 -- shares of their own; the signal as the count of flagged lines below). Method and limits: docs/diversion.md.
+{# the origins of US imports the mart shows, and the destinations of China's exports, as (ISO3, column word) #}
+{% set origins = [('WLD', 'world'), ('CHN', 'china'), ('VNM', 'vietnam'), ('MEX', 'mexico'),
+                  ('HKG', 'hong_kong'), ('ROW', 'rest')] %}
+{% set destinations = [('USA', 'us'), ('VNM', 'vietnam'), ('MEX', 'mexico'), ('HKG', 'hong_kong')] %}
+
 with
 
 windows as (
@@ -238,37 +243,19 @@ wide as (
         hs_level,
         hs_code,
         period_month,
-        max(value_usd) filter (where partner_iso3 = 'WLD' and horizon = 'yoy') as us_imports_world_usd,
-        max(value_usd) filter (where partner_iso3 = 'CHN' and horizon = 'yoy') as us_imports_china_usd,
-        max(value_usd) filter (where partner_iso3 = 'VNM' and horizon = 'yoy') as us_imports_vietnam_usd,
-        max(value_usd) filter (where partner_iso3 = 'MEX' and horizon = 'yoy') as us_imports_mexico_usd,
-        max(value_usd) filter (where partner_iso3 = 'HKG' and horizon = 'yoy') as us_imports_hong_kong_usd,
-        max(value_usd) filter (where partner_iso3 = 'ROW' and horizon = 'yoy') as us_imports_rest_usd,
-        max(share_pct) filter (where partner_iso3 = 'CHN' and horizon = 'yoy') as china_share_pct,
-        max(share_pct) filter (where partner_iso3 = 'VNM' and horizon = 'yoy') as vietnam_share_pct,
-        max(share_pct) filter (where partner_iso3 = 'MEX' and horizon = 'yoy') as mexico_share_pct,
-        max(share_pct) filter (where partner_iso3 = 'HKG' and horizon = 'yoy') as hong_kong_share_pct,
-        max(share_pct) filter (where partner_iso3 = 'ROW' and horizon = 'yoy') as rest_share_pct,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'CHN' and horizon = 'since_base')
-            as china_share_change_since_base_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'VNM' and horizon = 'since_base')
-            as vietnam_share_change_since_base_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'MEX' and horizon = 'since_base')
-            as mexico_share_change_since_base_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'HKG' and horizon = 'since_base')
-            as hong_kong_share_change_since_base_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'ROW' and horizon = 'since_base')
-            as rest_share_change_since_base_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'CHN' and horizon = 'yoy')
-            as china_share_change_yoy_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'VNM' and horizon = 'yoy')
-            as vietnam_share_change_yoy_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'MEX' and horizon = 'yoy')
-            as mexico_share_change_yoy_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'HKG' and horizon = 'yoy')
-            as hong_kong_share_change_yoy_pts,
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = 'ROW' and horizon = 'yoy')
-            as rest_share_change_yoy_pts,
+        {%- for iso3, name in origins %}
+        cast(max(value_usd) filter (where partner_iso3 = '{{ iso3 }}' and horizon = 'yoy') as bigint)
+            as us_imports_{{ name }}_usd,
+        {%- endfor %}
+        {%- for iso3, name in origins if iso3 != 'WLD' %}
+        max(share_pct) filter (where partner_iso3 = '{{ iso3 }}' and horizon = 'yoy') as {{ name }}_share_pct,
+        {%- endfor %}
+        {%- for horizon in ['since_base', 'yoy'] %}
+        {%- for iso3, name in origins if iso3 != 'WLD' %}
+        max(share_pct - share_ref_pct) filter (where partner_iso3 = '{{ iso3 }}' and horizon = '{{ horizon }}')
+            as {{ name }}_share_change_{{ horizon }}_pts,
+        {%- endfor %}
+        {%- endfor %}
         bool_or(is_synthetic) as is_synthetic
     from us_shares
     group by hs_level, hs_code, period_month
@@ -282,10 +269,10 @@ china_exports as (
         hs_level,
         hs_code,
         period_month,
-        max(value_usd) filter (where partner_iso3 = 'USA') as cn_exports_to_us_usd,
-        max(value_usd) filter (where partner_iso3 = 'VNM') as cn_exports_to_vietnam_usd,
-        max(value_usd) filter (where partner_iso3 = 'MEX') as cn_exports_to_mexico_usd,
-        max(value_usd) filter (where partner_iso3 = 'HKG') as cn_exports_to_hong_kong_usd
+        {%- for iso3, name in destinations %}
+        cast(max(value_usd) filter (where partner_iso3 = '{{ iso3 }}') as bigint) as cn_exports_to_{{ name }}_usd
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
     from windows
     where side = 'cn_exports' and hs_level in ('HS2', 'HS6')
     group by hs_level, hs_code, period_month
@@ -298,31 +285,8 @@ select
     left(wide.hs_code, 2) as hs2_code,
     descriptions.description,
     wide.period_month,
-    cast(wide.us_imports_world_usd as bigint) as us_imports_world_usd,
-    cast(wide.us_imports_china_usd as bigint) as us_imports_china_usd,
-    cast(wide.us_imports_vietnam_usd as bigint) as us_imports_vietnam_usd,
-    cast(wide.us_imports_mexico_usd as bigint) as us_imports_mexico_usd,
-    cast(wide.us_imports_hong_kong_usd as bigint) as us_imports_hong_kong_usd,
-    cast(wide.us_imports_rest_usd as bigint) as us_imports_rest_usd,
-    wide.china_share_pct,
-    wide.vietnam_share_pct,
-    wide.mexico_share_pct,
-    wide.hong_kong_share_pct,
-    wide.rest_share_pct,
-    wide.china_share_change_since_base_pts,
-    wide.vietnam_share_change_since_base_pts,
-    wide.mexico_share_change_since_base_pts,
-    wide.hong_kong_share_change_since_base_pts,
-    wide.rest_share_change_since_base_pts,
-    wide.china_share_change_yoy_pts,
-    wide.vietnam_share_change_yoy_pts,
-    wide.mexico_share_change_yoy_pts,
-    wide.hong_kong_share_change_yoy_pts,
-    wide.rest_share_change_yoy_pts,
-    cast(china_exports.cn_exports_to_us_usd as bigint) as cn_exports_to_us_usd,
-    cast(china_exports.cn_exports_to_vietnam_usd as bigint) as cn_exports_to_vietnam_usd,
-    cast(china_exports.cn_exports_to_mexico_usd as bigint) as cn_exports_to_mexico_usd,
-    cast(china_exports.cn_exports_to_hong_kong_usd as bigint) as cn_exports_to_hong_kong_usd,
+    wide.* exclude (hs_level, hs_code, period_month, is_synthetic),
+    china_exports.* exclude (hs_level, hs_code, period_month),
     coalesce(signals.hs_code, rolled_up.hs_code) is not null as rerouting_signal,
     coalesce(signals.horizon, rolled_up.horizon) as rerouting_horizon,
     coalesce(signals.partner_iso3, rolled_up.partner_iso3) as rerouting_partner_iso3,
