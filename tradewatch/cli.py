@@ -118,15 +118,16 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     allowed = SEVERITIES[SEVERITIES.index(args.severity):]
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
         rows = con.execute(
-            "SELECT period_label, severity, confidence, series_label, method, change_pct, score, likely_cause "
-            "FROM marts.anomalies WHERE period_month >= ? AND list_contains(?, severity) "
-            "ORDER BY period_month DESC, severity, series_id LIMIT ?",
+            "SELECT period_label, severity, confidence, series_label, method, change_pct, score, likely_cause, "
+            "top_contributions FROM marts.anomalies WHERE period_month >= ? AND list_contains(?, severity) "
+            "ORDER BY period_month DESC, list_position(['critical', 'warning', 'info'], severity), series_id LIMIT ?",
             [args.since or date(1900, 1, 1), list(allowed), args.limit]).fetchall()
-    for when, severity, confidence, label, method, change, score, cause in rows:
+    for when, severity, confidence, label, method, change, score, cause, carried in rows:
         figures = " ".join(f for f in (f"{change:+.1f}% YoY" if change is not None else "",
                                        f"z {score:+.1f}" if score is not None else "") if f)
         low = " (low confidence)" if confidence == "low" else ""
-        print(f"{when:<13} {severity:<8} {label} — {method} {figures}{low}\n{'':<23}likely cause: {cause}")
+        print(f"{when:<13} {severity:<8} {label} — {method} {figures}{low}\n{'':<23}likely cause: {cause}"
+              + (f"\n{'':<23}{carried}" if carried else ""))
     print(f"{len(rows)} anomal{'y' if len(rows) == 1 else 'ies'} shown (marts.anomalies)")
     return 0
 
