@@ -66,17 +66,17 @@ class Story:
     def query(self) -> str:
         """SQL listing the story's anomalies (of its kind and periods, at the severities that page)."""
         kind, _, value = self.key.partition(":")
-        where = {"trade": f"direction = {literal(value)} AND domain IN ('total', 'chapter', 'basket')",
-                 "price": f"domain = 'price' AND reporter_iso3 = {literal(value)}",
-                 "data": f"category = 'data' AND (reporter_iso3 = {literal(value)} OR series_id = {literal(value)})",
-                 }.get(kind, f"domain = {literal(kind)} AND code = {literal(value)}")
         periods = sorted(str(a.fields.get("period_month")) for a in self.alerts)
+        between = f"period_month BETWEEN {literal(periods[0])} AND {literal(periods[-1])}"
+        if kind == "data":
+            return (f"SELECT period_label, series_label, method, likely_cause FROM marts.anomalies WHERE category = "
+                    f"'data' AND (reporter_iso3 = {literal(value)} OR series_id = {literal(value)}) AND {between}")
+        where = {"trade": f"direction = {literal(value)} AND domain IN ('total', 'chapter', 'basket')",
+                 "price": f"domain = 'price' AND reporter_iso3 = {literal(value)}"
+                 }.get(kind, f"domain = {literal(kind)} AND code = {literal(value)}")
         return (f"SELECT period_label, series_label, change_pct, top_contributions, likely_cause FROM marts.anomalies "
-                f"WHERE {where} AND category = 'economic' AND severity <> 'info' AND period_month BETWEEN "
-                f"{literal(periods[0])} AND {literal(periods[-1])} ORDER BY period_month DESC, abs(change_usd) DESC"
-                if kind != "data" else
-                f"SELECT period_label, series_label, method, likely_cause FROM marts.anomalies WHERE {where} AND "
-                f"period_month BETWEEN {literal(periods[0])} AND {literal(periods[-1])}")
+                f"WHERE {where} AND category = 'economic' AND severity <> 'info' AND {between} "
+                "ORDER BY period_month DESC, abs(change_usd) DESC")
 
 
 def story_key(alert: Alert) -> str:

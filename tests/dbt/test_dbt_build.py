@@ -378,6 +378,11 @@ def test_anomalies_are_built_by_dbt_with_their_contributions(built):
     assert sum(p["change_usd"] for p in chapters) == pytest.approx(total, abs=1)
     assert summary.startswith("HS 85 carried ") and "% of the fall" in summary
     assert "JSON list of the components" in comment  # documented, and the docs reach the table
+    from tradewatch import alerts, stories
+
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        grouped = stories.group(alerts.anomaly_alerts(con, settings))
+        assert grouped and all(len(con.execute(s.query).fetchall()) >= len(s.alerts) for s in grouped if s.related)
     manifest = json.loads((settings.data_dir / "dbt" / "target" / "manifest.json").read_text())
     node = manifest["nodes"]["model.tradewatch.anomalies"]
     assert node["config"]["contract"]["enforced"] and "model.tradewatch.stg_detector__anomaly_findings" in \
