@@ -4,16 +4,18 @@
 -- to those partners as China reports them, and a rerouting signal: China's share fell, a third country's rose by a
 -- comparable amount, and China's exports to that country rose. HS4 and HS2 rows roll the lines up (values and
 -- shares of their own; the signal as the count of flagged lines below). Method and limits: docs/diversion.md.
-{# the origins of US imports the mart shows, and the destinations of China's exports, as (ISO3, column word) #}
-{% set origins = [('WLD', 'world'), ('CHN', 'china'), ('VNM', 'vietnam'), ('MEX', 'mexico'),
-                  ('HKG', 'hong_kong'), ('ROW', 'rest')] %}
+{# the origins of US imports (int_us_imports_by_origin's column words), the third countries judged (ISO3, word),
+   the horizons (name, the reference window's column word), the destinations of China's exports shown #}
+{% set origins = ['world', 'china', 'vietnam', 'mexico', 'hong_kong', 'rest'] %}
+{% set thirds = [('VNM', 'vietnam'), ('MEX', 'mexico'), ('HKG', 'hong_kong')] %}
+{% set horizons = [('yoy', 'year_ago_3m'), ('since_base', 'base_3m')] %}
 {% set destinations = [('USA', 'us'), ('VNM', 'vietnam'), ('MEX', 'mexico'), ('HKG', 'hong_kong')] %}
 
 with
 
-windows as (
+us as (
 
-    select * from {{ ref('int_trade_diversion_windows') }}
+    select * from {{ ref('int_us_imports_by_origin') }}
 
 ),
 
@@ -33,68 +35,103 @@ descriptions as (
 
 ),
 
--- both horizons on one grain: the change over the last year, and since the pre-war base year
-horizons as (
+shares as (
 
-    select *, 'yoy' as horizon, value_3m_year_ago_usd as value_ref_3m_usd from windows
-    union all
-    select *, 'since_base' as horizon, value_base_3m_usd as value_ref_3m_usd from windows
-
-),
-
-us as (
-
-    select * from horizons where side = 'us_imports'
-
-),
-
-us_shares as (
-
+    -- each origin's share of US imports of the code: over the three months, and over each horizon's reference
     select
-        us.hs_level,
-        us.hs_code,
-        us.period_month,
-        us.horizon,
-        us.partner_iso3,
-        us.value_usd,
-        us.value_3m_usd,
-        us.value_ref_3m_usd,
-        world.value_3m_usd as world_3m_usd,
-        100 * us.value_3m_usd / nullif(world.value_3m_usd, 0) as share_pct,
-        100 * us.value_ref_3m_usd / nullif(world.value_ref_3m_usd, 0) as share_ref_pct,
-        us.is_synthetic
+        hs_level,
+        hs_code,
+        period_month,
+        {%- for name in origins if name != 'world' %}
+        100 * {{ name }}_3m_usd / nullif(world_3m_usd, 0) as {{ name }}_share_pct,
+        {%- for horizon, window in horizons %}
+        100 * {{ name }}_{{ window }}_usd / nullif(world_{{ window }}_usd, 0) as {{ name }}_{{ horizon }}_ref_pct,
+        {%- endfor %}
+        {%- endfor %}
+        is_synthetic
     from us
-    inner join us as world
-        on us.hs_level = world.hs_level
-        and us.hs_code = world.hs_code
-        and us.period_month = world.period_month
-        and us.horizon = world.horizon
-        and world.partner_iso3 = 'WLD'
+
+),
+
+china_fell as (
+
+    -- the only HS6 rows worth a closer look: China's share fell enough on one horizon
+    select us.*, shares.* exclude (hs_level, hs_code, period_month, is_synthetic)
+    from us
+    inner join shares
+        on us.hs_level = shares.hs_level
+        and us.hs_code = shares.hs_code
+        and us.period_month = shares.period_month
+    where us.hs_level = 'HS6'
+        and (
+            {%- for horizon, window in horizons %}
+            shares.china_{{ horizon }}_ref_pct - shares.china_share_pct >= {{ var('diversion_min_china_drop_pts') }}
+            {%- if not loop.last %} or{% endif %}
+            {%- endfor %}
+        )
+
+),
+
+by_partner_and_horizon as (
+
+    -- one row per candidate line, month, third country and horizon: now and the reference, for China, the
+    -- partner and the world
+    {%- for iso3, name in thirds %}
+    {%- for horizon, window in horizons %}
+    select
+        hs_code,
+        period_month,
+        '{{ iso3 }}' as partner_iso3,
+        '{{ horizon }}' as horizon,
+        china_share_pct,
+        china_{{ horizon }}_ref_pct as china_ref_pct,
+        {{ name }}_share_pct as partner_share_pct,
+        {{ name }}_{{ horizon }}_ref_pct as partner_ref_pct,
+        china_3m_usd,
+        china_{{ window }}_usd as china_ref_3m_usd,
+        {{ name }}_3m_usd as partner_3m_usd,
+        {{ name }}_{{ window }}_usd as partner_ref_3m_usd,
+        world_3m_usd
+    from china_fell
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
 china_side as (
 
-    -- China's exports where both windows are published
-    select hs_level, hs_code, partner_iso3, period_month, horizon, value_3m_usd, value_ref_3m_usd
-    from horizons
-    where side = 'cn_exports' and value_3m_usd is not null and value_ref_3m_usd is not null
+    -- China's exports where both windows of a horizon are published
+    {%- for horizon, window in horizons %}
+    select
+        hs_level,
+        hs_code,
+        partner_iso3,
+        period_month,
+        '{{ horizon }}' as horizon,
+        value_3m_usd,
+        value_{{ window }}_usd as value_ref_3m_usd
+    from {{ ref('int_china_exports_by_partner') }}
+    where value_3m_usd is not null and value_{{ window }}_usd is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
 candidates as (
 
-    -- every HS6 line x month x horizon x third country, with the finest China-side evidence published for it
+    -- with the finest China-side evidence published for each
     select
         third.hs_code,
         third.period_month,
         third.horizon,
         third.partner_iso3,
-        china.share_ref_pct - china.share_pct as china_drop_pts,
-        third.share_pct - third.share_ref_pct as partner_gain_pts,
-        china.value_ref_3m_usd - china.value_3m_usd as china_loss_3m_usd,
-        third.value_3m_usd - third.value_ref_3m_usd as partner_gain_3m_usd,
-        china.value_ref_3m_usd / 3 as china_reference_usd,
+        third.china_ref_pct - third.china_share_pct as china_drop_pts,
+        third.partner_share_pct - third.partner_ref_pct as partner_gain_pts,
+        third.china_ref_3m_usd - third.china_3m_usd as china_loss_3m_usd,
+        third.partner_3m_usd - third.partner_ref_3m_usd as partner_gain_3m_usd,
+        third.china_ref_3m_usd / 3 as china_reference_usd,
         third.world_3m_usd,
         case
             when line.hs_code is not null then 'HS6'
@@ -111,13 +148,7 @@ candidates as (
             when chapter.hs_code is not null then chapter.value_ref_3m_usd
             else total.value_ref_3m_usd
         end as cn_exports_ref_3m_usd
-    from us_shares as third
-    inner join us_shares as china
-        on third.hs_level = china.hs_level
-        and third.hs_code = china.hs_code
-        and third.period_month = china.period_month
-        and third.horizon = china.horizon
-        and china.partner_iso3 = 'CHN'
+    from by_partner_and_horizon as third
     left join china_side as line
         on line.hs_level = 'HS6'
         and line.hs_code = third.hs_code
@@ -135,7 +166,6 @@ candidates as (
         and total.partner_iso3 = third.partner_iso3
         and total.period_month = third.period_month
         and total.horizon = third.horizon
-    where third.hs_level = 'HS6' and third.partner_iso3 in ('VNM', 'MEX', 'HKG')
 
 ),
 
@@ -237,31 +267,6 @@ rolled_up as (
 
 ),
 
-wide as (
-
-    select
-        hs_level,
-        hs_code,
-        period_month,
-        {%- for iso3, name in origins %}
-        cast(max(value_usd) filter (where partner_iso3 = '{{ iso3 }}' and horizon = 'yoy') as bigint)
-            as us_imports_{{ name }}_usd,
-        {%- endfor %}
-        {%- for iso3, name in origins if iso3 != 'WLD' %}
-        max(share_pct) filter (where partner_iso3 = '{{ iso3 }}' and horizon = 'yoy') as {{ name }}_share_pct,
-        {%- endfor %}
-        {%- for horizon in ['since_base', 'yoy'] %}
-        {%- for iso3, name in origins if iso3 != 'WLD' %}
-        max(share_pct - share_ref_pct) filter (where partner_iso3 = '{{ iso3 }}' and horizon = '{{ horizon }}')
-            as {{ name }}_share_change_{{ horizon }}_pts,
-        {%- endfor %}
-        {%- endfor %}
-        bool_or(is_synthetic) as is_synthetic
-    from us_shares
-    group by hs_level, hs_code, period_month
-
-),
-
 china_exports as (
 
     -- China's exports at the row's own level, as published (Comtrade: basket HS6 lines and HS2 chapters)
@@ -271,21 +276,31 @@ china_exports as (
         period_month,
         {%- for iso3, name in destinations %}
         cast(max(value_usd) filter (where partner_iso3 = '{{ iso3 }}') as bigint) as cn_exports_to_{{ name }}_usd
-            {%- if not loop.last %},{% endif %}
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
-    from windows
-    where side = 'cn_exports' and hs_level in ('HS2', 'HS6')
+    from {{ ref('int_china_exports_by_partner') }}
+    where hs_level in ('HS2', 'HS6')
     group by hs_level, hs_code, period_month
 
 )
 
 select
-    wide.hs_level,
-    wide.hs_code,
-    left(wide.hs_code, 2) as hs2_code,
+    us.hs_level,
+    us.hs_code,
+    left(us.hs_code, 2) as hs2_code,
     descriptions.description,
-    wide.period_month,
-    wide.* exclude (hs_level, hs_code, period_month, is_synthetic),
+    us.period_month,
+    {%- for name in origins %}
+    cast(us.{{ name }}_usd as bigint) as us_imports_{{ name }}_usd,
+    {%- endfor %}
+    {%- for name in origins if name != 'world' %}
+    shares.{{ name }}_share_pct,
+    {%- endfor %}
+    {%- for horizon in ['since_base', 'yoy'] %}
+    {%- for name in origins if name != 'world' %}
+    shares.{{ name }}_share_pct - shares.{{ name }}_{{ horizon }}_ref_pct as {{ name }}_share_change_{{ horizon }}_pts,
+    {%- endfor %}
+    {%- endfor %}
     china_exports.* exclude (hs_level, hs_code, period_month),
     coalesce(signals.hs_code, rolled_up.hs_code) is not null as rerouting_signal,
     coalesce(signals.horizon, rolled_up.horizon) as rerouting_horizon,
@@ -301,21 +316,25 @@ select
              || rolled_up.explanation) as rerouting_explanation,
     cast(coalesce(rolled_up.rerouting_lines, case when signals.hs_code is not null then 1 else 0 end) as integer)
         as rerouting_lines,
-    wide.is_synthetic
+    us.is_synthetic
 
-from wide
+from us
+inner join shares
+    on us.hs_level = shares.hs_level
+    and us.hs_code = shares.hs_code
+    and us.period_month = shares.period_month
 left join descriptions
-    on wide.hs_level = descriptions.hs_level
-    and wide.hs_code = descriptions.hs_code
+    on us.hs_level = descriptions.hs_level
+    and us.hs_code = descriptions.hs_code
 left join china_exports
-    on wide.hs_level = china_exports.hs_level
-    and wide.hs_code = china_exports.hs_code
-    and wide.period_month = china_exports.period_month
+    on us.hs_level = china_exports.hs_level
+    and us.hs_code = china_exports.hs_code
+    and us.period_month = china_exports.period_month
 left join signals
-    on wide.hs_level = 'HS6'
-    and wide.hs_code = signals.hs_code
-    and wide.period_month = signals.period_month
+    on us.hs_level = 'HS6'
+    and us.hs_code = signals.hs_code
+    and us.period_month = signals.period_month
 left join rolled_up
-    on wide.hs_level = rolled_up.hs_level
-    and wide.hs_code = rolled_up.hs_code
-    and wide.period_month = rolled_up.period_month
+    on us.hs_level = rolled_up.hs_level
+    and us.hs_code = rolled_up.hs_code
+    and us.period_month = rolled_up.period_month
