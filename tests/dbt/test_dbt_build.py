@@ -358,6 +358,9 @@ def test_the_2025_rerouting_pattern_is_found_and_nothing_else(built):
     assert phones[6].startswith("Vietnam +") and "China's exports of this line (Comtrade) to Vietnam +" in phones[6]
     assert chapters == [("84", 1), ("85", 1)]  # rolled up into their chapters
     assert base == 0  # the archive starts in 2023: no base year (2017) to compare with
+    printed = pipeline.rerouting_summary(settings)  # what the demo prints
+    assert printed.startswith("  June 2025: HS6 lines where a third country took China's place")
+    assert "851713  SMARTPHONES" in printed and "847130  PORTABLE DIGITAL COMPUTERS" in printed
 
 
 def test_anomalies_are_built_by_dbt_with_their_contributions(built):
