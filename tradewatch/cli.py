@@ -238,6 +238,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
     elif args.action == "release":
         quality.release_quarantined(settings, args.release_id, args.reason, getpass.getuser())
         print(f"released {args.release_id}; `tradewatch build` (or the next refresh) brings it into the marts")
+    elif args.action == "docs":
+        print(f"Data Docs: {quality.write_docs(settings, restore=True)}  (open it in a browser; works offline)")
     else:
         result = quality.revalidate(settings, args.release_id, getpass.getuser())
         print(f"{args.release_id}: {result.status}")
@@ -367,8 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: TRADEWATCH_SERVING_DIR/report/index.html)")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("quality", help="quarantined releases: list, release with a reason, or re-validate")
-    p.add_argument("action", choices=["list", "release", "revalidate"])
+    p = sub.add_parser("quality", help="quarantined releases: list, release with a reason, or re-validate; docs: "
+                                       "rewrite the Data Docs index (every validation) and make every page offline")
+    p.add_argument("action", choices=["list", "release", "revalidate", "docs"])
     p.add_argument("release_id", nargs="?")
     p.add_argument("--reason", help="why a quarantined release may be published anyway (required for release)")
     p.set_defaults(func=cmd_quality)

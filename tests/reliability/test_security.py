@@ -85,6 +85,7 @@ def test_the_serving_role_cannot_write(tmp_path, postgres_server):
         admin.execute("CREATE DATABASE reliability_serving")
     settings = make_settings(tmp_path, TRADEWATCH_SERVING_URL=postgres_server.url(dbname="reliability_serving"),
                              TRADEWATCH_SERVING_READER="reliability_reader",
+                             TRADEWATCH_SERVING_READER_GROUP="reliability_readers",
                              TRADEWATCH_SERVING_READER_PASSWORD="rr-pw")
     with open_warehouse(settings.duckdb_path) as con:
         con.execute("CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT 1 AS a")

@@ -5,7 +5,9 @@ role is in any file the server or the project wrote."""
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import socket
 import threading
 import time
@@ -114,7 +116,7 @@ def published(pg, tmp_path, **extra: str):
 
 
 def run_cli(capsys, argv: list[str], env: dict[str, str], monkeypatch) -> tuple[int, str, str]:
-    for name in [n for n in list(__import__("os").environ) if n.startswith("TRADEWATCH_")]:
+    for name in [n for n in list(os.environ) if n.startswith("TRADEWATCH_")]:
         monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -402,7 +404,7 @@ def test_hostile_role_names_are_refused(pg, tmp_path, capsys, monkeypatch, case)
     env = db.env(**({variable: value.format(**names)} if variable else {}))
     target_name = (value.format(**names) if variable else argv[2])
     before = _role_state(pg, target_name)
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("a-new-password-for-it\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-new-password-for-it\n"))
     code, out, err = run_cli(capsys, argv, env, monkeypatch)
     assert code == 2 and expected in one_line(err), err
     assert _role_state(pg, target_name) == before
@@ -455,7 +457,7 @@ def test_readers_cannot_weaken_their_roles(pg, tmp_path, capsys, monkeypatch):
     alice = f"alice_{db.owner[6:]}"
     alice_password = "Al1ce %@:/ pw-" + db.owner[6:]
     PASSWORDS.add(alice_password)
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(alice_password + "\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(alice_password + "\n"))
     code, out, err = run_cli(capsys, ["serving", "add-reader", alice, "--password-stdin"], settings_env(db),
                              monkeypatch)
     assert code == 0 and f"created reader login {alice}" in out, err
