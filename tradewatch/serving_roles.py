@@ -21,12 +21,11 @@ computed here by libpq: the server logs a failed CREATE or ALTER ROLE whole, and
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tradewatch.errors import ConfigurationError, TradewatchError
-from tradewatch.settings import ServingSettings
+from tradewatch.settings import ROLE_NAME_RULE, ServingSettings, is_role_name
 
 if TYPE_CHECKING:
     from tradewatch.serving_pg import Target
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEMA = "marts"
-ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 #: the COMMENT on every role tradewatch creates: MARK + kind + what manages it
 MARK = "tradewatch serving: "
 GROUP, SHARED, USER = "reader group", "shared reader login", "reader login of one user"
@@ -43,6 +41,7 @@ COMMENTS = {
     SHARED: f"{MARK}{SHARED} (read-only; managed by `tradewatch serving init`)",
     USER: f"{MARK}{USER} (read-only; managed by `tradewatch serving add-reader` and `remove-reader`)",
 }
+
 
 @dataclass(frozen=True)
 class _Role:
@@ -85,9 +84,8 @@ def _require_createrole(me: _Role) -> None:
 def _check_name(conn, me: _Role, name: str, kind: str, label: str, adopt_legacy: bool = False) -> _Role | None:
     """The existing role `name` if tradewatch created it as `kind` (None if there is none); refuses the owner, a
     superuser, a role of another kind and any role tradewatch did not create."""
-    if not ROLE_NAME.match(name) or name.startswith("pg_"):
-        raise ConfigurationError(f"{label}: a role name of lower-case letters, digits and underscores, not starting "
-                                 "with pg_")
+    if not is_role_name(name):
+        raise ConfigurationError(f"{label}: {ROLE_NAME_RULE}")
     if name == me.name:
         raise ConfigurationError(f"{label} names the owner of the serving database (the role of "
                                  "TRADEWATCH_SERVING_URL): a reader must be a role of its own; choose another name")

@@ -263,11 +263,18 @@ def _anomalies(env: Mapping[str, str]) -> AnomalySettings:
     return settings
 
 
+ROLE_NAME_RULE = "a role name of lower-case letters, digits and underscores, not starting with pg_"
+
+
+def is_role_name(name: str) -> bool:
+    """A PostgreSQL role name tradewatch will create or accept (no quoting surprises, no reserved pg_ prefix)."""
+    return bool(re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name)) and not name.startswith("pg_")
+
+
 def _role_name(env: Mapping[str, str], name: str, default: str) -> str:
     role = env.get(name) or default
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role) or role.startswith("pg_"):
-        raise ConfigurationError(f"{name}={role!r}: a role name of lower-case letters, digits and underscores, not "
-                                 "starting with pg_")
+    if not is_role_name(role):
+        raise ConfigurationError(f"{name}={role!r}: {ROLE_NAME_RULE}")
     return role
 
 

@@ -545,6 +545,12 @@ def test_no_password_in_any_file_written(pg, tmp_path):
     files = [p for root in (pg.root, *DATA_DIRS) if root.exists() for p in root.rglob("*") if p.is_file()]
     assert pg.log in files and len(files) > 100
     assert "LOG:  statement:" in pg.log.read_text(errors="replace")  # statements were logged
-    leaks = [(str(path), secret) for path in files for secret in PASSWORDS
-             if secret.encode() in path.read_bytes()]
+    leaks = [(str(path), secret) for path in files for secret in PASSWORDS if secret.encode() in _bytes(path)]
     assert leaks == []
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:  # a file the running server replaced meanwhile (pg_internal.init, a temp file)
+        return b""
