@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from tradewatch.errors import TradewatchError
 from tradewatch.settings import Settings
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
@@ -104,6 +105,11 @@ def _series(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> 
 def _table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = ?",
                             [name]).fetchall()[0][0])
+
+
+#: the marts the charts read (tariff_events, anomalies and publication are optional)
+CHARTED_MARTS = ("trade_balance_monthly", "mirror_gap_monthly", "tariff_rates_monthly", "commodity_trade_monthly",
+                 "prices_monthly")
 
 
 def panels(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -217,6 +223,9 @@ def write(settings: Settings, out: Path | None = None) -> Path:
     source = snapshot if snapshot.exists() else settings.duckdb_path
     con = connect(source, read_only=True)
     try:
+        if missing := [name for name in CHARTED_MARTS if not _table(con, name)]:
+            raise TradewatchError(f"nothing to report yet: {source} has no {', '.join('marts.' + m for m in missing)}; "
+                                  "run the refresh first (make demo, or the DAG), then `tradewatch report`")
         page = render(con)
     finally:
         con.close()

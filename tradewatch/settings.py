@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from tradewatch import dburl
 from tradewatch.errors import ConfigurationError
 from tradewatch.periods import parse_month
 
@@ -124,23 +125,22 @@ class ServingSettings:
     """Where readers get the marts: files under `directory`, and a PostgreSQL database when `url` is set."""
 
     directory: Path
-    url: Secret = Secret(None)  # postgresql://owner:password@host:port/dbname
-    reader_role: str = "tradewatch_reader"
+    url: Secret = Secret(None)  # postgresql://owner:password@host:port/dbname, checked as libpq reads it
+    reader_role: str = "tradewatch_reader"  # the shared read-only login
     reader_password: Secret = Secret(None)
+    reader_group: str = "tradewatch_readers"  # NOLOGIN role holding the read grants; every reader login is a member
     keep_publications: int = 3
+    # publishing: wait this long for readers to release the live marts, then cut the reader sessions that hold them
+    # (cancel a running statement, terminate an idle transaction); give up after swap_timeout_seconds
+    lock_wait_seconds: float = 10.0
+    swap_timeout_seconds: float = 60.0
+    # set on every reader login by `serving init` (0 = off); a reader can still SET them in its own session
+    reader_idle_timeout_seconds: int = 300  # idle_in_transaction_session_timeout
+    reader_statement_timeout_seconds: int = 600  # statement_timeout
 
     @property
     def secrets(self) -> list[str]:
-        return url_secrets(self.url) + [v for v in (self.reader_password.reveal(),) if v]
-
-
-def url_secrets(url: Secret) -> list[str]:
-    """A database URL and the password inside it: both must be masked wherever text is shown."""
-    from urllib.parse import urlsplit
-
-    value = url.reveal()
-    password = urlsplit(value).password if value else None
-    return [v for v in (value, password) if v]
+        return dburl.secrets(self.url.reveal()) + [v for v in (self.reader_password.reveal(),) if v]
 
 
 @dataclass(frozen=True)
@@ -279,20 +279,47 @@ def _anomalies(env: Mapping[str, str]) -> AnomalySettings:
     return settings
 
 
+ROLE_NAME_RULE = "a role name of lower-case letters, digits and underscores, not starting with pg_"
+
+
+def is_role_name(name: str) -> bool:
+    """A PostgreSQL role name tradewatch will create or accept (no quoting surprises, no reserved pg_ prefix)."""
+    return bool(re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name)) and not name.startswith("pg_")
+
+
+def _role_name(env: Mapping[str, str], name: str, default: str) -> str:
+    role = env.get(name) or default
+    if not is_role_name(role):
+        raise ConfigurationError(f"{name}={role!r}: {ROLE_NAME_RULE}")
+    return role
+
+
 def _serving(env: Mapping[str, str], data_dir: Path) -> ServingSettings:
     url = env.get("TRADEWATCH_SERVING_URL") or None
-    if url and not url.startswith(("postgresql://", "postgres://")):
-        raise ConfigurationError("TRADEWATCH_SERVING_URL must be a postgresql://user:password@host:port/dbname URL "
-                                 "(the value is not shown: it holds a password)")
-    role = env.get("TRADEWATCH_SERVING_READER") or "tradewatch_reader"
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
-        raise ConfigurationError(f"TRADEWATCH_SERVING_READER={role!r}: a role name of lower-case letters, digits and "
-                                 "underscores")
+    if url:
+        dburl.check(url, "TRADEWATCH_SERVING_URL")
+    role = _role_name(env, "TRADEWATCH_SERVING_READER", "tradewatch_reader")
+    group = _role_name(env, "TRADEWATCH_SERVING_READER_GROUP", "tradewatch_readers")
+    if group == role:
+        raise ConfigurationError(f"TRADEWATCH_SERVING_READER_GROUP={group!r} is the reader login's own name: the "
+                                 "group is a separate role (default tradewatch_readers)")
     keep = _int(env, "TRADEWATCH_SERVING_KEEP", 3)
+    lock_wait = _float(env, "TRADEWATCH_SERVING_LOCK_WAIT_SECONDS", 10.0)
+    swap_timeout = _float(env, "TRADEWATCH_SERVING_SWAP_TIMEOUT_SECONDS", 60.0)
+    if not 0 <= lock_wait < swap_timeout:
+        raise ConfigurationError("TRADEWATCH_SERVING_LOCK_WAIT_SECONDS must be 0 or more and less than "
+                                 f"TRADEWATCH_SERVING_SWAP_TIMEOUT_SECONDS (now {lock_wait:g} and {swap_timeout:g})")
+    idle = _int(env, "TRADEWATCH_SERVING_READER_IDLE_TIMEOUT_SECONDS", 300)
+    statement = _int(env, "TRADEWATCH_SERVING_READER_STATEMENT_TIMEOUT_SECONDS", 600)
+    if idle < 0 or statement < 0:
+        raise ConfigurationError("TRADEWATCH_SERVING_READER_IDLE_TIMEOUT_SECONDS and "
+                                 "TRADEWATCH_SERVING_READER_STATEMENT_TIMEOUT_SECONDS: a number of seconds, 0 for none")
     return ServingSettings(
         directory=Path(env.get("TRADEWATCH_SERVING_DIR") or data_dir / "serving").resolve(),
         url=Secret(url), reader_role=role, reader_password=Secret(env.get("TRADEWATCH_SERVING_READER_PASSWORD")),
-        keep_publications=max(keep, 2))
+        reader_group=group, keep_publications=max(keep, 2), lock_wait_seconds=lock_wait,
+        swap_timeout_seconds=swap_timeout, reader_idle_timeout_seconds=idle,
+        reader_statement_timeout_seconds=statement)
 
 
 DEFAULT_REFRESH_CRON = "0 6 10 * *"  # the 10th, 06:00 UTC: after Census (~day 35) released the month two back

@@ -138,7 +138,7 @@ def test_the_refresh_runs_on_the_celery_deployment(tmp_path, postgres_server, re
     with psycopg.connect(postgres_server.url(), autocommit=True) as admin:  # the test server is shared: start clean
         for database in ("airflow", "tradewatch_serving"):
             admin.execute(f"DROP DATABASE IF EXISTS {database}")
-        for role in ("airflow", "tradewatch", "tradewatch_reader"):
+        for role in ("airflow", "tradewatch", "tradewatch_reader", "tradewatch_readers"):
             admin.execute(f"DROP ROLE IF EXISTS {role}")
     run_script("deploy/postgres-init.sh", pg_env, logs / "postgres-init.log")
     init_env = {**compose.service_environment("airflow-init", SECRETS), **env}

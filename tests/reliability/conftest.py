@@ -50,7 +50,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 def render(results: list[dict]) -> str:
     """One row per scenario: how many of its cases passed, which cases (publisher x fault, ...), what it proves."""
-    order = ["HTTP", "Data", "Process", "Security"]
+    order = ["HTTP", "Data", "Process", "Serving", "Security", "CLI", "Docs"]
     groups: dict[tuple[str, str, str], list[dict]] = {}
     for r in results:
         groups.setdefault((r["category"], r["name"], r["proves"]), []).append(r)
