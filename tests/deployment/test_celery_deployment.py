@@ -175,10 +175,10 @@ def test_the_refresh_runs_on_the_celery_deployment(tmp_path, postgres_server, re
     import duckdb
 
     # US: 18 months x 5 partners; China: 16 periods x the 12 regions of the sample that GACC's label seed maps
-    BALANCE_ROWS = 18 * 5 + 16 * 12
+    balance_rows = 18 * 5 + 16 * 12
     with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM marts.trade_balance_monthly").fetchall() == [(BALANCE_ROWS,)]
+        assert con.execute("SELECT count(*) FROM marts.trade_balance_monthly").fetchall() == [(balance_rows,)]
     reader = postgres_server.url("tradewatch_reader", SECRETS["SERVING_READER_PASSWORD"], "tradewatch_serving")
     with psycopg.connect(reader) as conn:
-        assert conn.execute("SELECT count(*) FROM marts.trade_balance_monthly").fetchall() == [(BALANCE_ROWS,)]
+        assert conn.execute("SELECT count(*) FROM marts.trade_balance_monthly").fetchall() == [(balance_rows,)]
         assert conn.execute("SELECT count(*) FROM marts.anomalies").fetchall()[0][0] > 0
