@@ -1,0 +1,78 @@
+-- Every set of trade weights the warehouse could weight tariff lines with, one row per side x year x level x code:
+-- line values (US HS10 from China, China HS8 from the US) and chapter totals (HS2), from the warehouse's own
+-- published, non-synthetic imports (source_rank 1) and from the real reference data seeded with the project
+-- (source_rank 2). Synthetic sample data never weights a tariff: the demo runs on the reference weights.
+-- int_tariff_weights chooses among these.
+with
+
+-- Census HS10 imports from China, annual, for every chapter (stg_census__imports_hs10_annual): not on this branch
+-- yet. When it lands, replace this CTE with
+--   select year, hs10, consumption_imports_usd from ref('stg_census__imports_hs10_annual')  (in double braces)
+--   where partner_iso3 = 'CHN' and not is_synthetic
+warehouse_hs10 as (
+
+    select cast(null as integer) as year, cast(null as varchar) as hs10, cast(null as bigint) as consumption_imports_usd
+    where false
+
+),
+
+warehouse_us_chapters as (
+
+    -- complete calendar years of published Census HS2 imports from China
+    select year(period_month) as year, hs_code as hs2, sum(consumption_imports_usd) as value_usd
+    from {{ ref('int_us_trade_lines_unioned') }}
+    where partner_iso3 = 'CHN' and flow = 'import' and hs_level = 'HS2' and not is_synthetic
+        and year(period_month) in (
+            select year(period_month) from {{ ref('int_us_trade_lines_unioned') }}
+            where partner_iso3 = 'CHN' and flow = 'import' and hs_level = 'HS2' and not is_synthetic
+            group by all having count(distinct period_month) = 12)
+    group by all
+
+),
+
+warehouse_cn_chapters as (
+
+    -- complete calendar years of China-reported imports from the US by chapter (UN Comtrade)
+    select year(period_month) as year, hs_code as hs2, sum(value_usd) as value_usd
+    from {{ ref('stg_comtrade__cn_trade') }}
+    where partner_iso3 = 'USA' and flow = 'import' and hs_level = 'HS2' and not is_synthetic
+        and year(period_month) in (
+            select year(period_month) from {{ ref('stg_comtrade__cn_trade') }}
+            where partner_iso3 = 'USA' and flow = 'import' and hs_level = 'HS2' and not is_synthetic
+            group by all having count(distinct period_month) >= 11)
+    group by all
+
+)
+
+select 'US' as side, year, 'line' as level, hs10 as code, cast(consumption_imports_usd as double) as value_usd,
+       1 as source_rank, 'warehouse: Census HS10 imports for consumption from China' as source
+from warehouse_hs10
+
+union all
+
+select 'US', 2024, 'line', hs10, cast(consumption_imports_usd as double),
+       2, 'reference: Census HS10 imports for consumption from China, 2024 (seed us_imports_from_china_hs10_2024)'
+from {{ ref('us_imports_from_china_hs10_2024') }}
+
+union all
+
+select 'US', year, 'chapter', hs2, cast(value_usd as double), 1, 'warehouse: Census HS2 imports for consumption from China'
+from warehouse_us_chapters
+
+union all
+
+select 'US', year, 'chapter', hs2, cast(consumption_imports_usd as double),
+       2, 'reference: Census HS2 imports for consumption from China (seed us_imports_from_china_hs2_annual'
+           || case when months < 12 then ', ' || months || ' months only' else '' end || ')'
+from {{ ref('us_imports_from_china_hs2_annual') }}
+
+union all
+
+select 'CN', 2017, 'line', hs8, cast(imports_usd as double),
+       2, 'reference: China''s imports from the US by HS8, 2017 (PIIE, seed cn_imports_from_us_hs8_2017)'
+from {{ ref('cn_imports_from_us_hs8_2017') }}
+
+union all
+
+select 'CN', year, 'chapter', hs2, cast(value_usd as double), 1, 'warehouse: UN Comtrade China imports from the US by HS2'
+from warehouse_cn_chapters
