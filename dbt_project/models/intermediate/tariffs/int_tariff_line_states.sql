@@ -7,9 +7,12 @@
 --   2. within an authority: 'highest' (Section 301: a line on several lists, or a 2024-review heading, pays the
 --      highest rate, which replaces the list rate; Section 232: no stacking of steel, aluminium, autos, copper) or
 --      'sum' (China's retaliation, calculated in aggregate; the US fentanyl tariff; Section 201);
---   3. an authority marked not_with another is dropped on lines that pay the other (no reciprocal tariff and no
---      Section 122 surcharge on goods paying a Section 232 duty);
---   4. additional = the sum over authorities other than MFN; total = MFN + additional.
+--   3. an authority marked not_with another does not apply to the share of the line's value the other covers (no
+--      reciprocal tariff and no Section 122 surcharge on goods paying a Section 232 duty; for a Section 232
+--      derivative that pays on its metal content only, the rest of the value still pays them);
+--   4. a rate counts on the share of the value it applies to (value_share: 1, or the metal content of a Section
+--      232 derivative outside its metal's chapters); additional = the sum over authorities other than MFN;
+--      total = MFN + additional.
 -- States are computed only at each line's change dates (the union of its rows' interval boundaries).
 with
 
@@ -89,7 +92,10 @@ per_authority as (
         any_value(d.hs_chapter) as hs_chapter,
         any_value(d.state_until) as state_until,
         any_value(rules.not_with) as not_with,
-        case when any_value(rules.combine) = 'sum' then sum(d.rate_pct) else max(d.rate_pct) end as rate_pct,
+        case when any_value(rules.combine) = 'sum' then sum(d.rate_pct * coalesce(d.value_share, 1))
+             else max(d.rate_pct * coalesce(d.value_share, 1)) end as rate_pct,
+        -- the share of the value the authority covers (to lift what may not stack on it)
+        max(coalesce(d.value_share, 1)) filter (where d.rate_pct > 0) as covered_share,
         any_value(d.exemptions) as exemptions
     from duties as d
     inner join rules on rules.side = d.imposing_side and rules.instrument = d.authority
@@ -99,7 +105,7 @@ per_authority as (
 
 stacked as (
 
-    select a.*, b.authority is not null as is_dropped
+    select a.*, coalesce(b.covered_share, 0) as lifted_share
     from per_authority as a
     left join per_authority as b
         on b.imposing_side = a.imposing_side and b.tariff_line = a.tariff_line and b.state_from = a.state_from
@@ -114,16 +120,16 @@ select
     state_from as valid_from,
     any_value(state_until) as valid_until,
     max(rate_pct) filter (where authority = 'mfn') as mfn_rate_pct,
-    coalesce(sum(rate_pct) filter (where authority <> 'mfn' and not is_dropped), 0) as additional_rate_pct,
+    coalesce(sum(rate_pct * (1 - lifted_share)) filter (where authority <> 'mfn'), 0) as additional_rate_pct,
     max(rate_pct) filter (where authority = 'mfn')
-        + coalesce(sum(rate_pct) filter (where authority <> 'mfn' and not is_dropped), 0) as total_rate_pct,
+        + coalesce(sum(rate_pct * (1 - lifted_share)) filter (where authority <> 'mfn'), 0) as total_rate_pct,
     max(rate_pct) filter (where authority = 's301') as s301_rate_pct,
     max(rate_pct) filter (where authority = 's232') as s232_rate_pct,
+    max(covered_share) filter (where authority = 's232') as s232_value_share,
     max(rate_pct) filter (where authority = 's201') as s201_rate_pct,
     max(rate_pct) filter (where authority = 'ieepa_fent') as fentanyl_rate_pct,
-    max(case when is_dropped then 0 else rate_pct end) filter (where authority = 'ieepa_recip')
-        as reciprocal_rate_pct,
-    max(case when is_dropped then 0 else rate_pct end) filter (where authority = 's122') as s122_rate_pct,
+    max(rate_pct * (1 - lifted_share)) filter (where authority = 'ieepa_recip') as reciprocal_rate_pct,
+    max(rate_pct * (1 - lifted_share)) filter (where authority = 's122') as s122_rate_pct,
     max(rate_pct) filter (where authority = 'retaliation') as retaliation_rate_pct,
     any_value(exemptions) as exemptions_in_force
 from stacked

@@ -122,6 +122,14 @@ select
     m.effect,
     m.exempts,
     case when m.effect = 'duty' then lines.rate_pct end as rate_pct,
+    -- the share of a line's value the rate applies to: a Section 232 derivative outside its metal's chapters pays on
+    -- the metal content only (an assumed share), everything else on the full value
+    cast(case
+        when coalesce(m.content_basis, '') = '' or lines.tariff_line = 'ALL' then 1.0
+        when list_contains(case m.content_basis when 'steel' then ['72', '73'] when 'aluminium' then ['76']
+                                                when 'copper' then ['74'] end, left(lines.tariff_line, 2)) then 1.0
+        else {{ var('tariff_232_metal_content_share') }}
+    end as double) as value_share,
     lines.valid_from,
     lines.valid_until,
     m.applied,
