@@ -19,28 +19,16 @@ warehouse_hs10 as (
 warehouse_us_chapters as (
 
     -- complete calendar years of published Census HS2 imports from China
-    select year(period_month) as year, hs_code as hs2, sum(consumption_imports_usd) as value_usd
-    from {{ ref('int_us_trade_lines_unioned') }}
-    where partner_iso3 = 'CHN' and flow = 'import' and hs_level = 'HS2' and not is_synthetic
-        and year(period_month) in (
-            select year(period_month) from {{ ref('int_us_trade_lines_unioned') }}
-            where partner_iso3 = 'CHN' and flow = 'import' and hs_level = 'HS2' and not is_synthetic
-            group by all having count(distinct period_month) = 12)
-    group by all
+    {{ annual_chapter_totals(ref('int_us_trade_lines_unioned'), 'consumption_imports_usd',
+        "partner_iso3 = 'CHN' and flow = 'import' and hs_level = 'HS2' and not is_synthetic", 12) }}
 
 ),
 
 warehouse_cn_chapters as (
 
-    -- complete calendar years of China-reported imports from the US by chapter (UN Comtrade)
-    select year(period_month) as year, hs_code as hs2, sum(value_usd) as value_usd
-    from {{ ref('stg_comtrade__cn_trade') }}
-    where partner_iso3 = 'USA' and flow = 'import' and hs_level = 'HS2' and not is_synthetic
-        and year(period_month) in (
-            select year(period_month) from {{ ref('stg_comtrade__cn_trade') }}
-            where partner_iso3 = 'USA' and flow = 'import' and hs_level = 'HS2' and not is_synthetic
-            group by all having count(distinct period_month) >= 11)
-    group by all
+    -- (nearly) complete calendar years of China-reported imports from the US by chapter (UN Comtrade)
+    {{ annual_chapter_totals(ref('stg_comtrade__cn_trade'), 'value_usd',
+        "partner_iso3 = 'USA' and flow = 'import' and hs_level = 'HS2' and not is_synthetic", 11) }}
 
 )
 

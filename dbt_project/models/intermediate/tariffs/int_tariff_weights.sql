@@ -69,11 +69,7 @@ chapter_totals as (
 -- the year with line values nearest to a bridged year (the later one on a tie)
 nearest_direct as (
 
-    select t.side, t.year, d.year as base_year, d.source as base_source
-    from (select distinct side, year from chapter_totals) as t
-    inner join direct_years as d on d.side = t.side
-    anti join direct_years as exact on exact.side = t.side and exact.year = t.year
-    qualify row_number() over (partition by t.side, t.year order by abs(d.year - t.year), d.year desc) = 1
+    {{ nearest_candidate_year('(select distinct side, year from chapter_totals)', 'direct_years') }}
 
 ),
 
@@ -263,13 +259,9 @@ resolved as (
 
 bridge_base as (
 
-    -- for a year without line values, the nearest year with them (the later one on a tie)
-    select r.side, r.weight_year, ly.year as base_year, ly.source as base_source
-    from (select distinct side, weight_year from resolved) as r
-    inner join line_years as ly on ly.side = r.side
-    anti join line_years as exact on exact.side = r.side and exact.year = r.weight_year
-    qualify row_number() over (partition by r.side, r.weight_year
-                               order by abs(ly.year - r.weight_year), ly.year desc) = 1
+    -- for a year without line values, the nearest year with them
+    select side, year as weight_year, base_year, base_source
+    from ({{ nearest_candidate_year('(select distinct side, weight_year as year from resolved)', 'line_years') }})
 
 ),
 
