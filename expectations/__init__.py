@@ -15,9 +15,19 @@ if TYPE_CHECKING:  # GX takes seconds to import: only the runner imports it, whe
 
 
 def _modules() -> tuple:
-    from expectations import bls, census, comtrade, gacc, gacc_preliminary, nbs, usitc
+    from expectations import (
+        bls,
+        census,
+        census_hs10_annual,
+        comtrade,
+        gacc,
+        gacc_commodities,
+        gacc_preliminary,
+        nbs,
+        usitc,
+    )
 
-    return (census, bls, nbs, gacc, gacc_preliminary, comtrade, usitc)
+    return (census, census_hs10_annual, bls, nbs, gacc, gacc_preliminary, gacc_commodities, comtrade, usitc)
 
 
 def suite_builders() -> dict[str, Callable[[], gx.ExpectationSuite]]:

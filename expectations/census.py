@@ -1,4 +1,5 @@
-"""Suites for the Census raw tables (raw.census_imports_hs, raw.census_exports_hs)."""
+"""Suites for the monthly Census raw tables (raw.census_imports_hs, raw.census_exports_hs); the annual HS10 table
+has its own (expectations.census_hs10_annual)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tradewatch.sources import census
 if TYPE_CHECKING:
     import great_expectations as gx
 
-DATASET_NAMES = tuple(census.DATASETS)
+DATASET_NAMES = (census.IMPORTS.name, census.EXPORTS.name)
 
 #: Tolerances against the previous accepted release of the same dataset (suite parameters, not code).
 ROW_COUNT_RATIO = (0.8, 1.25)

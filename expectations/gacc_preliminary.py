@@ -1,4 +1,4 @@
-"""Suite for raw.gacc_preliminary: China's flash totals (US$ 100 million) for one period."""
+"""Suite for raw.gacc_preliminary: China's flash totals for one period, the USD edition (US$ 100 million)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def build_suite(dataset: str) -> gx.ExpectationSuite:
                                                                 "value_ytd", "unit")),
         gxe.ExpectColumnValuesToBeUnique(column="item"),
         gxe.ExpectColumnDistinctValuesToEqualSet(column="item", value_set=ITEMS),
-        gxe.ExpectColumnValuesToBeInSet(column="unit", value_set=["USD 100 million"]),
+        gxe.ExpectColumnValuesToBeInSet(column="edition", value_set=[gacc.PRELIMINARY.edition]),
+        gxe.ExpectColumnValuesToBeInSet(column="value_multiplier", value_set=[1e8]),  # "Unit: USD 100 Million"
         gxe.ExpectColumnValuesToBeInSet(column="months_in_period", value_set=[1, 2]),
         gxe.ExpectColumnValuesToBeInSet(column="period", value_set={"$PARAMETER": "periods"}),
         gxe.ExpectColumnValuesToBeBetween(column="value_month", min_value=0,

@@ -18,8 +18,8 @@ from tradewatch.settings import Settings, get_settings
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-#: The real publisher samples, beside the repository on a developer's machine; absent on a user's machine.
-SHARED_SAMPLES = Path(os.environ.get("TRADEWATCH_SHARED_SAMPLES", REPO_ROOT.parent / "shared" / "sources" / "samples"))
+#: Real publisher answers (public documents), each with a `.txt` note beside it saying where it came from.
+REAL_SAMPLES = REPO_ROOT / "tests" / "fixtures" / "real"
 
 SMALL_START, SMALL_END = date(2023, 1, 1), date(2025, 6, 1)
 

@@ -417,6 +417,9 @@ _FLOW_WORDS = {("USA", "import"): ("US imports from China", "CN->US"),
                ("USA", "export"): ("US exports to China", "US->CN"),
                ("CHN", "export"): ("China's exports to the US", "CN->US"),
                ("CHN", "import"): ("China's imports from the US", "US->CN")}
+#: China's own commodity tables (GACC) give its trade with every partner: the baskets' partner is the world.
+_WORLD_WORDS = {("CHN", "export"): ("China's exports to all partners", "CN->US"),
+                ("CHN", "import"): ("China's imports from all partners", "US->CN")}
 _BY = {"USA": "US-reported", "CHN": "China-reported"}
 
 SERIES_SQL = """
@@ -434,10 +437,10 @@ SERIES_SQL = """
       USING (reporter_iso3, partner_iso3, flow, period_month, source)
     WHERE c.hs_level = 'HS2' AND (c.reporter_iso3, c.partner_iso3) IN (('USA', 'CHN'), ('CHN', 'USA'))
     UNION ALL
-    SELECT 'basket', reporter_iso3, partner_iso3, flow, basket, period_month, 1, value_usd::DOUBLE,
+    SELECT 'basket', reporter_iso3, partner_iso3, flow, basket, period_month, months_in_period, value_usd::DOUBLE,
            CASE WHEN share_of_bilateral_pct > 0 THEN value_usd * 100 / share_of_bilateral_pct END, NULL, is_synthetic
     FROM marts.commodity_trade_monthly
-    WHERE (reporter_iso3, partner_iso3) IN (('USA', 'CHN'), ('CHN', 'USA'))
+    WHERE (reporter_iso3, partner_iso3) IN (('USA', 'CHN'), ('CHN', 'USA'), ('CHN', 'WLD'))
     UNION ALL
     SELECT 'price', country_iso3, NULL, NULL, series_code, period_month, 1, index_value, NULL,
            value_kind || '|' || coalesce(series_name, series_code), is_synthetic
@@ -478,8 +481,8 @@ def _describe(domain, reporter, partner, flow, code, extra, points, synthetic) -
             "China-reported imports / US-reported exports"
         return Series(f"mirror_gap:{code}", domain, f"Mirror ratio {code} ({who})", unit="ratio", two_sided=True,
                       direction=code, **common)
-    words, direction = _FLOW_WORDS[(reporter, flow)]
-    by = _BY[reporter]
+    words, direction = (_WORLD_WORDS if partner == "WLD" else _FLOW_WORDS)[(reporter, flow)]
+    by = _BY[reporter] + (", GACC" if partner == "WLD" else "")
     if domain == "total":
         return Series(f"total:{reporter}:{partner}:{flow}", domain, f"{words} ({by})", direction=direction, **common)
     if domain == "chapter":

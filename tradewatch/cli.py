@@ -63,13 +63,16 @@ DEMO_SHOCK_RUN = "2025-07-10T06:00:00+00:00"
 def cmd_demo(args: argparse.Namespace) -> int:
     from tradewatch import airflow_local, pipeline
     from tradewatch.http import ReleaseArchive
-    from tradewatch.sample import DEFAULT_END, DEFAULT_START, write_sample_archive
+    from tradewatch.sample import DEFAULT_END, DEFAULT_START, FORMAT_VERSION, write_sample_archive
 
     settings = get_settings()
     started = time.monotonic()
     if settings.source_mode != "replay":
         raise TradewatchError("the demo runs on the sample archive: unset TRADEWATCH_SOURCE_MODE or set it to replay")
-    if not (settings.archive_dir / ReleaseArchive.INDEX).exists():
+    version, readme = settings.archive_dir / "FORMAT_VERSION", settings.archive_dir / "README.txt"
+    ours = readme.exists() and readme.read_text().startswith("SYNTHETIC sample release archive")
+    stale = ours and not (version.exists() and version.read_text().strip() == str(FORMAT_VERSION))
+    if not (settings.archive_dir / ReleaseArchive.INDEX).exists() or stale:  # never over an archive of its own
         print(f"writing the SYNTHETIC sample archive to {settings.archive_dir} ...")
         write_sample_archive(settings.archive_dir, DEFAULT_START, DEFAULT_END)
     lag = settings.sources["census"].lag_months
@@ -160,18 +163,25 @@ def _settings_for(args: argparse.Namespace):
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    """Fetch (and with --load, load and validate) every dataset of a source for a month or a range of months."""
+    """Fetch (and with --load, load and validate) every dataset of a source (or the one named) for a month or a
+    range of months: the releases in that range (an annual dataset has one, December's)."""
     from tradewatch import pipeline, sources
     from tradewatch.errors import QualityGateFailed, SourceError
-    from tradewatch.periods import month_range
 
     settings = _settings_for(args)
     publisher = sources.PUBLISHERS[args.source]
     end = args.to or args.period
-    months = [format_month(m) for m in month_range(args.period, end)
-              if not sources.skips_month(publisher, m)]
+    if args.dataset and args.dataset not in publisher.DATASETS:
+        raise TradewatchError(f"{args.dataset} is not a dataset of {args.source}; its datasets: "
+                              f"{', '.join(publisher.DATASETS)}")
     failed = 0
-    for dataset in publisher.DATASETS:
+    for dataset in [args.dataset] if args.dataset else publisher.DATASETS:
+        months = [format_month(m) for m in sources.release_periods(dataset, args.period, end)]
+        if not months:
+            only = sources.release_months_text(sources.dataset(dataset))
+            print(f"{dataset}: no release from {args.period:%Y-%m} to {end:%Y-%m}"
+                  + (f" (it has releases for {only} only)" if only != "every month" else ""), flush=True)
+            continue
         for index, month in enumerate(months, start=1):
             try:
                 result = pipeline.fetch(settings, dataset, [month])
@@ -280,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="fetch a source's releases for a month or a range (a backfill); --load to "
                                      "load and validate them too")
     p.add_argument("--source", required=True, choices=sorted(_publisher_names()))
+    p.add_argument("--dataset", help="only this dataset of the source (e.g. census_imports_hs10_annual)")
     p.add_argument("--period", required=True, type=_month, help="month, YYYY-MM (the first, with --to)")
     p.add_argument("--to", type=_month, help="last month of a backfill, YYYY-MM")
     mode = p.add_mutually_exclusive_group()

@@ -39,6 +39,13 @@ class BrokenResponse(SourceError):
     outcome = "broken"
 
 
+class PageLayoutChanged(BrokenResponse):
+    """A publisher's page (an index, a release check) no longer has the layout the parser reads: never taken for
+    "not published yet". The task fails loudly, and alerts, until the parser is fixed."""
+
+    outcome = "layout_changed"
+
+
 class RequestRejected(SourceError):
     """The publisher refused the request itself (HTTP 400): a variable or predicate is wrong."""
 

@@ -14,7 +14,7 @@ from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
 from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
 from tradewatch.landing import LandedPart, LandedRelease, LandingZone, utc_now
 from tradewatch.notifiers import ConnectionLookup
-from tradewatch.periods import add_months, format_month, month_range, parse_month, reference_month
+from tradewatch.periods import add_months, format_month, parse_month, reference_month
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
 from tradewatch.sources.base import Publisher, SourceClient
@@ -39,9 +39,11 @@ def transport_for(settings: Settings, publisher: Publisher) -> Transport:
 
 
 def plan(settings: Settings, logical_date: str) -> list[dict]:
-    """What to fetch in this run, per dataset: the months from the start month to the reference month that the
+    """What to fetch in this run, per dataset: the releases from the start month to the reference month that the
     warehouse does not hold, the reference month itself (unchanged bytes are a no-op), and the months the
-    publisher revises in this release (Census: the three prior years in June)."""
+    publisher revises in this release (Census: the three prior years in June). An annual dataset has releases for
+    December only: its year is fetched in the run whose reference month is that December (with Census's lag of
+    two months, February's), again when the June release revises it, and otherwise only while it is missing."""
     when = datetime.fromisoformat(logical_date)
     with open_warehouse(settings.duckdb_path) as con:
         known = {
@@ -57,15 +59,16 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
             raise TradewatchError(f"reference month {format_month(ref)} is before TRADEWATCH_START_MONTH "
                                   f"{format_month(settings.start_month)}")
         revision = publisher.revision_months(ref)
-        months = [format_month(m) for m in month_range(settings.start_month, ref)
-                  if not sources.skips_month(publisher, m)]
+        months = [format_month(m) for m in sources.release_periods(name, settings.start_month, ref)]
+        # the newest release is fetched again in the run whose reference month is one of the dataset's months
+        latest = months[-1] if months and ref.month in ds.release_months else None
         if getattr(publisher, "BACKFILL", True):
-            wanted = [m for m in months if (name, m) not in known or m == months[-1] or m in revision]
+            wanted = [m for m in months if (name, m) not in known or m == latest or m in revision]
         else:  # the publisher serves only what is in force now (USITC's current HTS revision)
             wanted = months[-1:]
         work.append({"dataset": name, "periods": wanted, "reference_month": format_month(ref),
                      "as_of": when.date().isoformat()})
-        log.info("%s: %d month(s) to fetch, reference month %s", name, len(wanted), format_month(ref))
+        log.info("%s: %d release(s) to fetch, reference month %s", name, len(wanted), format_month(ref))
     return work
 
 
@@ -93,7 +96,13 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
     today = date.fromisoformat(as_of) if as_of else date.today()
     module = sources.publisher_of(dataset)
     ds = module.DATASETS[dataset]
-    client = SourceClient(module, transport_for(settings, module.PUBLISHER), settings.sources[ds.source].base_url)
+    skipped = [p for p in periods if parse_month(p).month not in ds.release_months]
+    if skipped:  # e.g. an annual dataset asked for months other than December: there is nothing to fetch
+        log.info("%s has releases for %s only: nothing to fetch for %s", dataset, sources.release_months_text(ds),
+                 ", ".join(skipped))
+        periods = [p for p in periods if p not in skipped]
+    source = settings.sources[ds.source]
+    client = SourceClient(module, transport_for(settings, module.PUBLISHER), source.base_url, source.index_urls)
     zone = LandingZone(settings.landing_dir)
     landed, not_published, late, failures = [], [], [], []
     for index, period in enumerate(periods, start=1):
@@ -130,7 +139,7 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
                 "fix the folder's permissions) and run again") from exc
         landed.append(release.release_id)
         if index % 24 == 0 or index == len(periods):
-            log.info("%s: fetched %d of %d month(s)", dataset, index, len(periods))
+            log.info("%s: fetched %d of %d release(s)", dataset, index, len(periods))
     if failures:
         raise SourceError(f"{len(failures)} of {len(periods)} {dataset} release(s) could not be fetched; the "
                           f"{len(landed)} landed are kept:\n" + "\n".join(failures))
@@ -141,7 +150,7 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
             log.info("%s %s is not out yet; its calendar deadline has not passed: trying again at %s", dataset,
                      reference_month, wait_until)
     return {"dataset": dataset, "landed": len(landed), "not_published": not_published, "late": late,
-            "wait_until": wait_until}
+            "wait_until": wait_until, "skipped": skipped}
 
 
 def release_wait(settings: Settings, dataset: str, period: str, now: datetime) -> str | None:
@@ -262,12 +271,12 @@ def summary(settings: Settings) -> str:
         for dataset, status, n, first, last in con.execute(
             "SELECT dataset, status, count(*), min(period), max(period) FROM audit.releases "
             "GROUP BY ALL ORDER BY 1, 2").fetchall():
-            lines.append(f"  {dataset:<22} {status:<12} {n:>4} release(s)  {first:%Y-%m} .. {last:%Y-%m}")
+            lines.append(f"  {dataset:<26} {status:<12} {n:>4} release(s)  {first:%Y-%m} .. {last:%Y-%m}")
         lines.append("\n  quality gate (Great Expectations), by dataset:")
         for suite, runs, passed, failed in con.execute(
             "SELECT suite, count(*), count(*) FILTER (WHERE success), count(*) FILTER (WHERE NOT success) "
             "FROM audit.validations GROUP BY ALL ORDER BY 1").fetchall():
-            lines.append(f"  {suite:<22} {runs:>4} validation(s): {passed} passed, {failed} failed")
+            lines.append(f"  {suite:<26} {runs:>4} validation(s): {passed} passed, {failed} failed")
         lines.append(f"  Data Docs: {quality.docs_dir(settings) / 'index.html'}")
         if _has_table(con, "marts", "trade_balance_monthly"):
             synthetic = con.execute("SELECT bool_or(is_synthetic) FROM marts.trade_balance_monthly").fetchall()[0][0]
@@ -290,6 +299,8 @@ def summary(settings: Settings) -> str:
             ).fetchall():
                 yoys = " ".join(f"{v:+7.1f}" if v is not None else f"{'n/a':>7}" for v in (exp_yoy, imp_yoy))
                 lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f}  {yoys}")
+        if _has_table(con, "marts", "commodity_trade_monthly"):
+            lines += _china_reported_commodities(con)
         if _has_table(con, "marts", "tariff_rates_daily"):
             lines += _tariff_key_dates(con)
         if _has_table(con, "marts", "prices_monthly"):
@@ -302,6 +313,29 @@ def summary(settings: Settings) -> str:
                 note = "  (preliminary)" if prelim else ""
                 lines.append(f"  {country} {code:<24} {period:%Y-%m} {value:>9.3f} {yoy_text:>7}{note}")
     return "\n".join(lines)
+
+
+def _china_reported_commodities(con, periods: int = 14) -> list[str]:
+    """Rare-earth exports and soybean imports by month as China reports them (GACC's commodity tables, all
+    partners), weeks before Comtrade."""
+    rows = con.execute(
+        "SELECT period_month, any_value(months_in_period), "
+        "sum(quantity) FILTER (WHERE basket = 'rare_earths' AND flow = 'export') / 1e3, "
+        "sum(value_usd) FILTER (WHERE basket = 'rare_earths' AND flow = 'export') / 1e6, "
+        "sum(quantity) FILTER (WHERE basket = 'soybeans' AND flow = 'import') / 1e9, "
+        "sum(value_usd) FILTER (WHERE basket = 'soybeans' AND flow = 'import') / 1e6 "
+        "FROM marts.commodity_trade_monthly WHERE source = 'gacc' AND basket IN ('rare_earths', 'soybeans') "
+        "GROUP BY period_month ORDER BY period_month DESC LIMIT ?", [periods]).fetchall()
+    if not rows:
+        return []
+    out = ["\n  China-reported (GACC major exports and imports, all partners) — rare-earth exports and soybean "
+           "imports:", f"  {'period':<10} {'rare earths t':>13} {'US$ m':>8} {'soybeans Mt':>12} {'US$ m':>8}"]
+    for period, months, re_t, re_usd, soy_mt, soy_usd in rows:
+        label = f"{period:%Y-%m}" + ("+02" if months == 2 else "")
+        cells = [f"{v:>{w},.{d}f}" if v is not None else f"{'n/a':>{w}}"
+                 for v, w, d in ((re_t, 13, 0), (re_usd, 8, 1), (soy_mt, 12, 2), (soy_usd, 8, 1))]
+        out.append(f"  {label:<10} {' '.join(cells)}")
+    return out
 
 
 def _tariff_key_dates(con, min_change_pp: float = 0.25) -> list[str]:

@@ -19,6 +19,8 @@ CENSUS_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
 BLS_BASE_URL = "https://api.bls.gov/publicAPI/v2"
 NBS_BASE_URL = "https://data.stats.gov.cn/dg/website/publicrelease/web/external"
 GACC_BASE_URL = "http://english.customs.gov.cn"  # plain HTTP: HTTPS resets the connection from some networks
+GACC_INDEX_PATH = "/statics/report/preliminary.html"  # the current year's index
+GACC_YEAR_INDEX_PATH = "/statics/report/preliminary{year}.html"  # a past year's index
 USITC_BASE_URL = "https://hts.usitc.gov/reststop"
 COMTRADE_PREVIEW_URL = "https://comtradeapi.un.org/public/v1/preview"  # no key: at most 500 records a call
 COMTRADE_KEYED_URL = "https://comtradeapi.un.org/data/v1/get"  # with COMTRADE_API_KEY
@@ -80,6 +82,7 @@ class SourceSettings:
     lag_months: int  # months between a run's logical date and the month it fetches
     release_months_after: int = 1  # a month M is normally out by day `release_day` of month M + this
     release_day: int = 15
+    index_urls: tuple[str, str] | None = None  # publishers read through index pages (GACC): current, per year
 
 
 @dataclass(frozen=True)
@@ -205,8 +208,21 @@ def _source(env: Mapping[str, str], name: str, default_url: str, key_variable: s
     day = _int(env, f"{prefix}_RELEASE_DAY", day)
     if not 1 <= day <= 28:
         raise ConfigurationError(f"{prefix}_RELEASE_DAY={day}: use a day of the month from 1 to 28")
+    index_urls = None
+    if name == "gacc":
+        current, per_year = gacc_index_urls(base_url)
+        index_urls = (env.get(f"{prefix}_INDEX_URL") or current, env.get(f"{prefix}_YEAR_INDEX_URL") or per_year)
+        if "{year}" not in index_urls[1] or not all(u.startswith(("http://", "https://")) for u in index_urls):
+            raise ConfigurationError(f"{prefix}_INDEX_URL and {prefix}_YEAR_INDEX_URL must be http(s) URLs, the "
+                                     "second with {year} where the year goes (like .../preliminary{year}.html)")
     return SourceSettings(base_url=base_url, api_key=Secret(env.get(key_variable)), lag_months=lag,
-                          release_months_after=months_after, release_day=day)
+                          release_months_after=months_after, release_day=day, index_urls=index_urls)
+
+
+def gacc_index_urls(base_url: str) -> tuple[str, str]:
+    """GACC's index pages under `base_url`: the current year's, and a past year's with {year}."""
+    base = base_url.rstrip("/")
+    return base + GACC_INDEX_PATH, base + GACC_YEAR_INDEX_PATH
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -98,11 +98,30 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.Du
 
 
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and audit schemas and tables if missing. Idempotent."""
+    """Create the raw and audit schemas and tables if missing. Idempotent. A raw table left by an earlier version
+    with other columns is an error that says how to re-parse its releases (the landing zone keeps them all)."""
     for statement in AUDIT_DDL:
         con.execute(statement)
     for ds in sources.all_datasets().values():
         con.execute(raw_table_ddl(ds))
+        check_raw_layout(con, ds)
+
+
+def check_raw_layout(con: duckdb.DuckDBPyConnection, ds: DatasetSpec) -> None:
+    have = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND "
+                                      "table_name = ? ORDER BY column_index", [ds.name]).fetchall()]
+    want = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    if have == want:
+        return
+    name = ds.name
+    raise TradewatchError(
+        f"raw.{name} was created by an earlier version of tradewatch with other columns (it has "
+        f"{sorted(set(have) - set(want)) or 'the same'} that this version does not, and lacks "
+        f"{sorted(set(want) - set(have)) or 'none'}). Nothing was changed. The landing zone keeps every release: "
+        f"re-parse them with this version by running, in the DuckDB CLI on the warehouse, DROP TABLE raw.{name}; "
+        f"DELETE FROM audit.validations WHERE release_id IN (SELECT release_id FROM audit.releases WHERE dataset = "
+        f"'{name}'); DELETE FROM audit.releases WHERE dataset = '{name}'; then run the refresh (its load task "
+        "re-parses every landed release). For the demo's own data, `make clean` starts afresh")
 
 
 @dataclass(frozen=True)

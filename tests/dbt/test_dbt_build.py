@@ -162,12 +162,13 @@ def census_rows(archive: Path, folder: str, month: str, level: str) -> list[dict
 
 
 def gacc_us(archive: Path, month: str) -> tuple[int, int]:
+    """China's exports to and imports from the US, in US dollars, from the landed page (the USD edition)."""
     from tradewatch.sources import gacc
 
-    _, _, rows = gacc.parse_country_table((archive / f"gacc/country/{month}.html").read_text(),
-                                          date.fromisoformat(month + "-01"), "test")
-    us = next(r for r in rows if r["region"] == "United States")
-    return us["exports_month"] * 1000, us["imports_month"] * 1000
+    header, rows = gacc.parse_page((archive / f"gacc/4/usd/{month}.html").read_text(), gacc.COUNTRY_TABLE,
+                                   "country_table", date.fromisoformat(month + "-01"), "test")
+    us = next(r for r in rows if r["region"] == "United States (US)")
+    return round(us["exports_month"] * header.multiplier), round(us["imports_month"] * header.multiplier)
 
 
 def one(settings, sql):
@@ -251,6 +252,26 @@ def test_baskets_and_hs4_lines_recomputed(built):
                          "AND period_month = '2025-05-01'") == (magnets,)
 
 
+def test_china_reported_baskets_from_the_gacc_commodity_tables(built):
+    """Rare-earth exports and soybean imports as China reports them (all partners), recomputed from the landed
+    pages with the parser: value in US dollars, quantity in base units, January-February as one period."""
+    from tradewatch.sources import gacc
+
+    settings, archive = built
+    for section, part, label, basket, flow, factor in ((5, "exports", "Rare earth", "rare_earths", "export", 1000),
+                                                       (6, "imports", "Soya beans", "soybeans", "import", 1e7)):
+        for month, months in (("2025-05", 1), ("2025-01", 2)):
+            header, rows = gacc.parse_page((archive / f"gacc/{section}/usd/{month}.html").read_text(),
+                                           gacc.COMMODITIES, part, date.fromisoformat(month + "-01"), "test")
+            line = next(r for r in rows if r["commodity"] == label)
+            expected = (round(line["value_month"] * header.multiplier), round(line["quantity_month"] * factor),
+                        months)
+            assert one(settings, "SELECT value_usd, quantity, months_in_period FROM marts.commodity_trade_monthly "
+                                 f"WHERE basket = '{basket}' AND reporter_iso3 = 'CHN' AND partner_iso3 = 'WLD' "
+                                 f"AND flow = '{flow}' AND source = 'gacc' AND period_month = '{month}-01'") == \
+                expected
+
+
 def test_first_published_values_come_from_the_first_release(built):
     settings, archive = built
     first = json.loads((archive / "bls/series/2025-02_series.json").read_text())
@@ -259,6 +280,29 @@ def test_first_published_values_come_from_the_first_release(built):
     assert one(settings, "SELECT value, first_published_value FROM marts.release_revisions WHERE source = 'bls' "
                          "AND series = 'WPUFD4' AND period_month = '2025-02-01' AND vintage = 1") == (
         published, published)
+
+
+def test_hs10_annual_staging_recomputed_from_the_archive_and_consistent_with_the_months(built):
+    """The annual HS10 lines through load, gate and staging equal the archive's file, line by line; a chapter's year
+    equals the twelve monthly HS2 values the marts hold for it (general imports, US from China)."""
+    settings, archive = built
+    rows = json.loads((archive / "census/imports_hs10_annual/2024-12_HS10.json").read_text())
+    expected = sorted((2024, "CHN", r["I_COMMODITY"], r["I_COMMODITY"][:8], r["I_COMMODITY"][:6], r["I_COMMODITY"][:2],
+                       r["I_COMMODITY_SDESC"], int(r["CON_VAL_YR"]), int(r["GEN_VAL_YR"]), int(r["CAL_DUT_YR"]),
+                       int(r["DUT_VAL_YR"]), True)
+                      for r in (dict(zip(rows[0], row, strict=True)) for row in rows[1:]))
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        staged = con.execute("SELECT * EXCLUDE (release_id) FROM staging.stg_census__imports_hs10_annual "
+                             "ORDER BY ALL").fetchall()
+        mismatched = con.execute("""
+            SELECT count(*) FROM (SELECT hs2, sum(general_imports_usd) AS v FROM staging.stg_census__imports_hs10_annual
+                                  GROUP BY hs2) a
+            FULL JOIN (SELECT hs_code AS hs2, sum(value_usd) AS v FROM marts.trade_monthly WHERE reporter_iso3 = 'USA'
+                       AND partner_iso3 = 'CHN' AND flow = 'import' AND hs_level = 'HS2' AND year(period_month) = 2024
+                       GROUP BY hs_code) m USING (hs2)
+            WHERE a.v IS DISTINCT FROM m.v""").fetchall()
+    assert staged == expected and len(staged) > 500
+    assert mismatched == [(0,)]
 
 
 def test_dbt_docs_generate_works_and_documents_every_mart(built):

@@ -36,14 +36,21 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
     assert code == 0, log.read_text()[-4000:]
     assert query(settings, "SELECT dataset, count(*) FROM audit.releases WHERE status = 'published' "
                            "GROUP BY 1 ORDER BY 1") == [("bls_series", 18), ("census_exports_hs", 18),
-                                                        ("census_imports_hs", 18), ("comtrade_cn_monthly", 18),
+                                                        ("census_imports_hs", 18),
+                                                        ("census_imports_hs10_annual", 1),  # 2024's December
+                                                        ("comtrade_cn_monthly", 18),
+                                                        ("gacc_major_commodities", 16),
                                                         ("gacc_preliminary", 16),  # Jan-Feb together
                                                         ("gacc_trade_by_country", 16),
                                                         ("nbs_price_indexes", 18),
                                                         ("usitc_hts_lines", 1)]  # only the revision in force
     assert query(settings, "SELECT mode, finished_at IS NOT NULL FROM audit.builds") == [("full", True)]
+    assert query(settings, "SELECT DISTINCT year, partner_iso3 FROM staging.stg_census__imports_hs10_annual") == [
+        (2024, "CHN")]  # the tariff weights' year, through the gate and staging
     marts = query(settings, "SELECT * FROM marts.trade_balance_monthly ORDER BY ALL")
-    assert len(marts) == 18 * 5 + 16 * 5  # US: 18 months x 5 partners; China: 16 periods (Jan-Feb as one) x 5
+    # US: 18 months x 5 partners; China: 16 periods (Jan-Feb as one) x the 12 regions of the sample's country table
+    # that the label seed maps to a country or the world
+    assert len(marts) == 18 * 5 + 16 * 12
     latest = query(settings, "SELECT max(period_month) FROM marts.trade_balance_monthly")[0][0]
     assert latest.strftime("%Y-%m") == "2025-06"
     assert query(settings, "SELECT country_iso3, series_code, count(*) FROM marts.prices_monthly "

@@ -29,8 +29,9 @@ def live_settings(tmp_path, server, **extra):
 
 def refresh(settings, publisher: str) -> list[dict]:
     results = []
-    for dataset in PUBLISHERS[publisher].DATASETS:
-        results.append(pipeline.fetch(settings, dataset, [PERIOD], as_of="2025-07-15"))
+    for dataset, ds in PUBLISHERS[publisher].DATASETS.items():
+        period = PERIOD if int(PERIOD[5:]) in ds.release_months else "2024-12"  # an annual dataset: its December
+        results.append(pipeline.fetch(settings, dataset, [period], as_of="2025-07-15"))
         pipeline.load(settings, dataset)
         pipeline.validate(settings, dataset)
     return results

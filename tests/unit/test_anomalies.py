@@ -159,7 +159,8 @@ def test_the_likely_cause_is_the_tightest_step_on_the_right_side_in_the_window()
     assert "no tariff step" in attach_events(may, quiet, {}, 6).likely_cause
 
 
-def test_scan_writes_marts_anomalies_atomically(tmp_path):
+def marts_with_a_shock(tmp_path) -> duckdb.DuckDBPyConnection:
+    """The marts the scan reads, with US imports from China falling in spring 2025."""
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE SCHEMA marts")
     con.execute("CREATE SCHEMA reference")
@@ -179,12 +180,17 @@ def test_scan_writes_marts_anomalies_atomically(tmp_path):
                    source VARCHAR, is_synthetic BOOLEAN)""")
     con.execute("""CREATE TABLE marts.commodity_trade_monthly (basket VARCHAR, reporter_iso3 VARCHAR,
                    partner_iso3 VARCHAR, flow VARCHAR, period_month DATE, value_usd BIGINT,
-                   share_of_bilateral_pct DOUBLE, is_synthetic BOOLEAN)""")
+                   share_of_bilateral_pct DOUBLE, is_synthetic BOOLEAN, months_in_period INTEGER)""")
     con.execute("""CREATE TABLE marts.prices_monthly (country_iso3 VARCHAR, series_code VARCHAR, period_month DATE,
                    index_value DOUBLE, value_kind VARCHAR, series_name VARCHAR, is_synthetic BOOLEAN)""")
     con.execute("""CREATE TABLE marts.mirror_gap_monthly (direction VARCHAR, period_month DATE,
                    months_in_period INTEGER, exporter_reported_usd BIGINT, importer_reported_usd BIGINT,
                    is_synthetic BOOLEAN)""")
+    return con
+
+
+def test_scan_writes_marts_anomalies_atomically(tmp_path):
+    con = marts_with_a_shock(tmp_path)
     found = scan(con, RULES)
     rows = con.execute("SELECT series_id, period_label, method, likely_cause_event_id, series_last_period, query "
                        "FROM marts.anomalies ORDER BY period_month").fetchall()
@@ -195,6 +201,30 @@ def test_scan_writes_marts_anomalies_atomically(tmp_path):
     assert con.execute("SELECT count(*) FROM marts.anomalies").fetchall()[0][0] == 2
 
 
+
+
+def test_china_reported_baskets_from_gacc_are_scanned_as_combined_periods(tmp_path):
+    """GACC's commodity tables (China's exports to all partners) are basket series like the others; their
+    January-February rows are one period."""
+    con = marts_with_a_shock(tmp_path)
+    rows = []
+    for year in range(2017, 2026):
+        for month in [1, *range(3, 13)]:
+            period = date(year, month, 1)
+            if period > date(2025, 5, 1):
+                break
+            value = 60e6 * (2 if month == 1 else 1) * (1 + 0.01 * ((year * 7 + month) % 5))
+            if period >= date(2025, 4, 1):
+                value *= 0.4  # export controls
+            rows.append(("rare_earths", "CHN", "WLD", "export", period, int(value), 5.0, False, 2 if month == 1 else 1))
+    con.executemany("INSERT INTO marts.commodity_trade_monthly VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    found = [a for a in scan(con, RULES) if a.series.domain == "basket"]
+    assert [a.period for a in found] == [date(2025, 4, 1), date(2025, 5, 1)]
+    assert found[0].series.series_id == "basket:CHN:WLD:export:rare_earths"
+    assert found[0].series.label == "China's exports to all partners: rare earths (China-reported, GACC)"
+    january = con.execute("SELECT count(*) FROM marts.anomalies WHERE series_id LIKE 'basket:CHN:WLD%' "
+                          "AND months_in_period = 2").fetchall()[0][0]
+    assert january == 0  # the combined January-February periods compare like with like: no false alarm
 
 
 def test_the_event_window_covers_the_whole_combined_period():

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import SHARED_SAMPLES
+from tests.conftest import REAL_SAMPLES
 from tradewatch.errors import ReleaseFormatError
 from tradewatch.sources import census
 
@@ -91,12 +91,9 @@ def test_schema_drift_is_reported_by_column_name(tmp_path):
 
 
 def census_samples() -> list[Path]:
-    if not SHARED_SAMPLES.is_dir():
-        return []
-    return sorted(p for p in SHARED_SAMPLES.glob("census_*") if p.suffix in (".json", ".csv"))
+    return sorted(p for p in REAL_SAMPLES.glob("census_*") if p.suffix in (".json", ".csv"))
 
 
-@pytest.mark.skipif(not census_samples(), reason=f"no publisher samples at {SHARED_SAMPLES}")
 @pytest.mark.parametrize("sample", census_samples(), ids=lambda p: p.name)
 def test_conformance_real_census_samples(sample: Path):
     fmt = "csv" if sample.suffix == ".csv" else "json"
@@ -110,10 +107,10 @@ def test_conformance_real_census_samples(sample: Path):
     assert con.execute("SELECT count(*) FROM census_parsed WHERE cty_code = '5700'").fetchall() == [(6,)]
 
 
-@pytest.mark.skipif(len(census_samples()) < 2, reason="needs both the CSV and JSON real samples")
 def test_the_csv_and_json_renderings_of_the_real_sample_agree():
     con = duckdb.connect()
     by_format = {}
+    assert len(census_samples()) == 2  # the CSV and its JSON rendering
     for sample in census_samples():
         fmt = "csv" if sample.suffix == ".csv" else "json"
         census.parse_census_file(con, sample, fmt=fmt, table=f"t_{fmt}")

@@ -17,6 +17,23 @@ def test_fetch_a_range_with_load_shows_progress_and_publishes(tmp_path, small_ar
     assert "0 quarantined release(s)" in capsys.readouterr().out
 
 
+def test_fetch_one_dataset_asks_only_for_its_releases(tmp_path, small_archive, monkeypatch, capsys):
+    """The annual HS10 imports have one release a year, December's: a range of months fetches its Decembers."""
+    monkeypatch.setenv("TRADEWATCH_DATA_DIR", str(tmp_path / "data"))
+    code = cli.main(["fetch", "--source", "census", "--dataset", "census_imports_hs10_annual", "--period", "2023-01",
+                     "--to", "2024-12", "--replay", str(small_archive), "--load"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "[1/2] census_imports_hs10_annual 2023-12: landed" in out
+    assert "[2/2] census_imports_hs10_annual 2024-12: landed" in out
+    assert "'published': 2" in out and "census_imports_hs " not in out  # only the dataset asked for
+    assert cli.main(["fetch", "--source", "census", "--dataset", "census_imports_hs10_annual", "--period", "2025-01",
+                     "--to", "2025-06", "--replay", str(small_archive)]) == 0
+    assert "no release from 2025-01 to 2025-06 (it has releases for December only)" in capsys.readouterr().out
+    assert cli.main(["fetch", "--source", "bls", "--dataset", "census_imports_hs10_annual", "--period", "2024-12"]) == 2
+    assert "not a dataset of bls" in capsys.readouterr().err
+
+
 def test_bad_arguments_are_refused_with_the_reason(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["fetch", "--source", "census", "--period", "May 2025"])

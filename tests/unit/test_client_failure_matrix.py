@@ -22,7 +22,7 @@ class Sleeps(list):
 
 
 def first_request(module, base_url: str) -> Request:
-    if hasattr(module, "fetch_parts"):  # GACC: every release starts at the index page
+    if hasattr(module, "INDEX_PATH"):  # GACC: every release starts at the index page
         return Request(base_url + module.INDEX_PATH)
     dataset = next(iter(module.DATASETS.values()))
     return module.release_requests(base_url, dataset, MONTH)[0][1]

@@ -6,7 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from tests.conftest import SHARED_SAMPLES, Reply, make_settings
+from tests.conftest import REAL_SAMPLES, Reply, make_settings
 from tradewatch import errors, pipeline
 from tradewatch.http import Response
 from tradewatch.sample import comtrade as sample
@@ -74,14 +74,16 @@ def test_monthly_staging_refuses_annual_records(tmp_path):
         comtrade.stage_part(duckdb.connect(), path, comtrade.CN_MONTHLY, "p", "t", MAY)
 
 
-@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason=f"no publisher samples at {SHARED_SAMPLES}")
 def test_conformance_real_comtrade_samples():
     con = duckdb.connect()
-    comtrade.read_records(con, SHARED_SAMPLES / "comtrade_data_v1_get_C_A_HS_reporter156_real.json", "t", "r")
+    comtrade.read_records(con, REAL_SAMPLES / "comtrade_data_v1_get_C_A_HS_reporter156_real.json", "t", "r")
     rows = con.execute('SELECT "partnerCode", "flowCode", "primaryValue", cifvalue, fobvalue FROM r '
                        'ORDER BY 1, 2').fetchall()
     assert (32, "M", 6804128143.0, 6804128143.0, None) in rows  # CIF on imports, no FOB
     assert all(r[4] is None for r in rows if r[1] == "M") and all(r[3] is None for r in rows if r[1] == "X")
-    empty = SHARED_SAMPLES / "comtrade_empty_result_real.json"
+    # a missing quantity is JSON null with the unit "N/A": it stays missing, never zero
+    assert con.execute("SELECT count(*) FILTER (WHERE qty IS NULL), count(*) FILTER (WHERE qty = 0) FROM r "
+                       "WHERE \"qtyUnitAbbr\" = 'N/A'").fetchall() == [(4, 0)]
+    empty = REAL_SAMPLES / "comtrade_empty_result_real.json"
     with pytest.raises(errors.NotYetPublished):
         comtrade.check_response(Response(200, empty.read_bytes(), URL), "t", MAY)

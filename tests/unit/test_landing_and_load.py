@@ -155,7 +155,7 @@ def test_not_yet_published_is_silent_before_the_calendar_day_and_late_after_it(s
     # Census publishes month M around the 8th of M+2: on 2025-09-01, July is not due yet but June is.
     result = pipeline.fetch(settings, "census_exports_hs", ["2025-06", "2025-07", "2025-08"], as_of="2025-09-01")
     assert result == {"dataset": "census_exports_hs", "landed": 1, "not_published": ["2025-07", "2025-08"],
-                      "late": [], "wait_until": None}
+                      "late": [], "wait_until": None, "skipped": []}
     late = pipeline.fetch(settings, "census_exports_hs", ["2025-07"], as_of="2025-09-20")
     assert late["late"] == ["2025-07"]
     assert "late release: census_exports_hs 2025-07 was due by 2025-09-08" in caplog.text
@@ -194,6 +194,7 @@ def test_plan_fills_gaps_and_always_refetches_the_reference_month(settings):
     assert [w["dataset"] for w in work] == list(pipeline.DATASETS)
     by_dataset = {w["dataset"]: w["periods"] for w in work}
     assert by_dataset.pop("usitc_hts_lines") == ["2025-06"]  # no history to backfill: the revision in force
+    assert by_dataset.pop("census_imports_hs10_annual") == ["2024-12"]  # December's year to date: the year
     assert {periods[0] for periods in by_dataset.values()} == {"2024-01"}
     assert "2024-02" not in by_dataset["gacc_trade_by_country"]  # February comes with January
     assert work[0]["periods"][-1] == "2025-06" and len(work[0]["periods"]) == 18

@@ -6,7 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from tests.conftest import SHARED_SAMPLES
+from tests.conftest import REAL_SAMPLES
 from tradewatch import errors
 from tradewatch.http import Request, Response
 from tradewatch.sources import nbs
@@ -66,6 +66,28 @@ def test_an_empty_value_for_the_reference_month_is_not_yet_published():
         client.fetch_release(nbs.PRICE_INDEXES, date(2025, 5, 1))
 
 
+@pytest.mark.parametrize(
+    ("cpi", "message"),
+    [(esdata([("202505MM", "another-indicator", "99.9")]), "no value of CPI:2021-01"),
+     (b'{"data": [], "success": true}', "no value of CPI:2021-01"),
+     (b'{"data": [{"date": "2025-05", "v": "99.9"}], "success": true}', "not {code: YYYYMMMM")],
+    ids=["renamed-indicator", "nothing-for-a-published-window", "another-row-shape"],
+)
+def test_an_answer_of_unknown_layout_is_a_layout_change_never_not_yet(cpi, message):
+    client = SourceClient(nbs, Script(cpi, esdata([("202505MM", PPI, "96.7")])), BASE)
+    with pytest.raises(errors.PageLayoutChanged, match=message):
+        client.fetch_release(nbs.PRICE_INDEXES, date(2025, 5, 1))
+
+
+def test_nothing_for_a_window_of_the_unpublished_month_alone_is_not_yet():
+    """January 2026 opens a new CPI segment whose window is that month only: an empty answer is NBS saying 'not yet'."""
+    empty = b'{"data": [], "success": true}'
+    client = SourceClient(nbs, Script(esdata([("202512MM", CPI_2025, "100.8")]), empty,
+                                      esdata([("202601MM", PPI, "")])), BASE)
+    with pytest.raises(errors.NotYetPublished, match="CPI, PPI"):
+        client.fetch_release(nbs.PRICE_INDEXES, date(2026, 1, 1))
+
+
 def test_a_window_across_the_rebase_is_stitched_from_both_segments(tmp_path):
     old = esdata([("202512MM", CPI_2025, "100.8")])
     new = esdata([("202601MM", CPI_2026, "100.2"), ("202602MM", CPI_2026, "100.4")])
@@ -88,14 +110,13 @@ def test_malformed_values_are_errors_never_zero(tmp_path):
         nbs.stage_part(duckdb.connect(), path, nbs.PRICE_INDEXES, "PPI", "t", date(2025, 5, 1))
 
 
-@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason=f"no publisher samples at {SHARED_SAMPLES}")
 def test_conformance_nbs_samples():
     con = duckdb.connect()
-    fixture = SHARED_SAMPLES / "nbs_new_api_stream_esData_fixture.json"
+    fixture = REAL_SAMPLES / "nbs_new_api_stream_esData_fixture.json"
     rows = con.execute(nbs.stage_part(con, fixture, nbs.PRICE_INDEXES, "PPI", "t", date(2026, 7, 1))).fetchall()
     # "" (July, not published) is dropped, an indicator we did not ask for is ignored
     assert [(r[0], r[1], float(r[3])) for r in rows] == [(date(2026, 6, 1), "PPI", 104.1)]
     nbs.check_response(Response(200, fixture.read_bytes(), BASE), "t")
-    legacy = nbs.parse_legacy(SHARED_SAMPLES / "nbs_easyquery_legacy_hgyd_A010101_real_trimmed.json")
+    legacy = nbs.parse_legacy(REAL_SAMPLES / "nbs_easyquery_legacy_hgyd_A010101_real_trimmed.json")
     assert (date(2019, 8, 1), "A01010101", 102.8) in legacy  # strdata, the published rounding
     assert (date(2019, 9, 1), "A01010101", None) in legacy  # hasdata false: missing, not zero

@@ -11,13 +11,23 @@ from tradewatch import pipeline, quality
 from tradewatch.errors import QualityGateFailed, TradewatchError
 from tradewatch.warehouse import open_warehouse, previous_accepted, releases
 
+#: The releases each dataset's fixture holds: two months, or for the annual HS10 imports two years.
+PERIODS = {"census_imports_hs10_annual": ["2023-12", "2024-12"]}
+
+
+def latest(dataset: str) -> str:
+    """The release the crafted cases break: the second, so its bounds come from the first."""
+    return PERIODS.get(dataset, ["2025-04", "2025-05"])[-1]
+
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, small_archive):
-    """A warehouse with 2025-04 and 2025-05 imports and exports loaded and published."""
-    settings = make_settings(tmp_path_factory.mktemp("wap"), TRADEWATCH_ARCHIVE_DIR=str(small_archive))
+    """A warehouse with 2025-04 and 2025-05 of every monthly dataset (2023 and 2024 of the annual one) loaded and
+    published."""
+    settings = make_settings(tmp_path_factory.mktemp("wap"), TRADEWATCH_ARCHIVE_DIR=str(small_archive),
+                             TRADEWATCH_START_MONTH="2023-01")
     for dataset in pipeline.DATASETS:
-        pipeline.fetch(settings, dataset, ["2025-04", "2025-05"])
+        pipeline.fetch(settings, dataset, PERIODS.get(dataset, ["2025-04", "2025-05"]))
         pipeline.load(settings, dataset)
         pipeline.validate(settings, dataset)
     return settings
@@ -43,10 +53,12 @@ def test_every_raw_dataset_has_a_suite():
 
 @pytest.mark.parametrize("dataset", pipeline.DATASETS)
 def test_good_releases_pass(published, runners, dataset):
-    frame, params = candidate(published, dataset, "2025-05")
+    frame, params = candidate(published, dataset, latest(dataset))
     outcome = runners[dataset].run(frame, params)
     assert outcome.success, outcome.failed
     assert params["min_rows"] > 1  # bounds come from the previous accepted release (2025-04)
+    if dataset == "census_imports_hs10_annual":  # ... here the previous year
+        assert params["min_rows"] == int(len(frame) * 0.8) and params["min_total"] > 10**11
 
 
 def _collapse(f, ds):
@@ -148,7 +160,12 @@ BAD_GACC = {"missing-partner": (_bls_without(("partner_iso3", "USA")),
                                 "expect_column_distinct_values_to_contain_set"),
             "duplicate-region": (_duplicate, "expect_column_values_to_be_unique"),
             "negative-value": (_negative, "expect_column_values_to_be_between"),
-            "unit-changed": (lambda f, ds: f.assign(unit="US$ 100 million"), "expect_column_values_to_be_in_set"),
+            "unit-changed": (lambda f, ds: f.assign(value_multiplier=1e8), "expect_column_values_to_be_in_set"),
+            "cny-edition": (lambda f, ds: f.assign(edition="CNY"), "expect_column_values_to_be_in_set"),
+            "duplicate-partner": (lambda f, ds: f.assign(partner_iso3=f["partner_iso3"].where(
+                f["partner_iso3"] != "HKG", "USA")), "expect_column_values_to_be_unique"),
+            "month-above-year-to-date": (lambda f, ds: f.assign(exports_month=f["exports_ytd"] + 1),
+                                         "expect_column_pair_values_a_to_be_greater_than_b"),
             "wrong-period": (lambda f, ds: f.assign(period="2025-04-01"), "expect_column_values_to_be_in_set"),
             "blank-partner-exports": (lambda f, ds: f.assign(exports_month=f["exports_month"].astype("Float64")
                                                              .where(f["partner_iso3"] != "USA")),
@@ -175,17 +192,71 @@ BAD_USITC = {"missing-chapter-99": (lambda f, ds: f[~f["htsno"].str.startswith("
              "collapsed-row-count": (lambda f, ds: f.head(5), "expect_table_row_count_to_be_between")}
 BAD_GACC_PRELIMINARY = {
     "missing-item": (_bls_without(("item", "balance")), "expect_column_distinct_values_to_equal_set"),
-    "unit-changed": (lambda f, ds: f.assign(unit="CNY 100 million"), "expect_column_values_to_be_in_set"),
+    "unit-changed": (lambda f, ds: f.assign(value_multiplier=1e6), "expect_column_values_to_be_in_set"),
+    "cny-edition": (lambda f, ds: f.assign(edition="CNY"), "expect_column_values_to_be_in_set"),
     "negative-exports": (lambda f, ds: f.assign(value_month=f["value_month"].where(f["item"] != "exports", -1.0)),
                          "expect_column_values_to_be_between"),
     "wrong-unit-magnitude": (lambda f, ds: f.assign(value_month=f["value_month"] * 100_000),
                              "expect_column_max_to_be_between"),
     "duplicate-item": (_duplicate, "expect_column_values_to_be_unique")}
+BAD_GACC_COMMODITIES = {
+    "missing-flow": (_bls_without(("flow", "import")), "expect_column_distinct_values_to_equal_set"),
+    "duplicate-line": (_duplicate, "expect_compound_columns_to_be_unique"),
+    "negative-value": (_negative, "expect_column_values_to_be_between"),
+    "wrong-period": (_wrong_period, "expect_column_values_to_be_in_set"),
+    "unit-changed": (lambda f, ds: f.assign(value_multiplier=1e8), "expect_column_values_to_be_in_set"),
+    "cny-edition": (lambda f, ds: f.assign(edition="CNY"), "expect_column_values_to_be_in_set"),
+    "quantity-lost": (lambda f, ds: f.assign(quantity_month=None), "expect_column_values_to_not_be_null"),
+    "columns-swapped": (lambda f, ds: f.assign(value_month=f["value_ytd"], value_ytd=f["value_month"]),
+                        "expect_column_pair_values_a_to_be_greater_than_b"),
+    "wrong-unit-magnitude": (lambda f, ds: f.assign(value_month=f["value_month"] * 100),
+                             "expect_column_max_to_be_between"),
+    "renamed-column": (_renamed, "expect_table_columns_to_match_set"),
+    "collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between")}
+
+
+def _annual_without_chapters(count):
+    def drop(f, ds):
+        chapters = sorted(f["commodity"].str[:2].unique())[:count]
+        return f[~f["commodity"].str[:2].isin(chapters)]
+    return drop
+
+
+def _annual_values(column, change):
+    def apply(f, ds):
+        f = f.copy()
+        f[column] = change(f)
+        return f
+    return apply
+
+
+BAD_ANNUAL = {
+    "collapsed-row-count": (_collapse, "expect_table_row_count_to_be_between"),
+    "chapters-missing": (_annual_without_chapters(7), "expect_column_value_prefixes_to_have_count_between"),
+    "hs8-codes": (lambda f, ds: f.assign(commodity=f["commodity"].str[:8]), "expect_column_values_to_match_regex"),
+    "monthly-period": (lambda f, ds: f.assign(period="2024-11-01"), "expect_column_values_to_match_regex"),
+    "wrong-year": (lambda f, ds: f.assign(period="2023-12-01"), "expect_column_values_to_be_in_set"),
+    "other-partner": (_bad_code, "expect_column_values_to_be_in_set"),
+    "negative-value": (_negative, "expect_column_values_to_be_between"),
+    "decimal-values": (_annual_values("gen_val_yr", lambda f: f["gen_val_yr"] + 0.5),
+                       "expect_column_values_to_be_in_type_list"),
+    "duplicate-line": (_duplicate, "expect_compound_columns_to_be_unique"),
+    "dutiable-above-consumption": (_annual_values("dut_val_yr", lambda f: f["con_val_yr"] + 1),
+                                   "expect_column_pair_values_a_to_be_greater_than_b"),
+    "duty-above-dutiable-widely": (_annual_values("cal_dut_yr", lambda f: f["dut_val_yr"] + 1),
+                                   "expect_column_pair_values_a_to_be_greater_than_b"),
+    "renamed-column": (_renamed, "expect_table_columns_to_match_set"),
+    "blank-value": (_blank, "expect_column_values_to_not_be_null"),
+    "year-total-collapse": (_value_halved, "expect_column_sum_to_be_between"),
+    "year-in-thousands": (_annual_values("con_val_yr", lambda f: f["con_val_yr"] * 1000),
+                          "expect_column_sum_to_be_between")}
 CASES = [(ds, case, BAD[case]) for ds in ("census_imports_hs", "census_exports_hs") for case in BAD] + [
+    ("census_imports_hs10_annual", case, BAD_ANNUAL[case]) for case in BAD_ANNUAL] + [
     ("bls_series", case, BAD_BLS[case]) for case in BAD_BLS] + [
     ("nbs_price_indexes", case, BAD_NBS[case]) for case in BAD_NBS] + [
     ("gacc_trade_by_country", case, BAD_GACC[case]) for case in BAD_GACC] + [
     ("gacc_preliminary", case, BAD_GACC_PRELIMINARY[case]) for case in BAD_GACC_PRELIMINARY] + [
+    ("gacc_major_commodities", case, BAD_GACC_COMMODITIES[case]) for case in BAD_GACC_COMMODITIES] + [
     ("comtrade_cn_monthly", case, BAD_COMTRADE[case]) for case in BAD_COMTRADE] + [
     ("usitc_hts_lines", case, BAD_USITC[case]) for case in BAD_USITC]
 
@@ -199,7 +270,7 @@ def test_each_crafted_bad_release_fails_for_its_reason(published, runners, datas
     from tradewatch import sources
 
     breaker, expectation = bad
-    frame, params = candidate(published, dataset, "2025-05")
+    frame, params = candidate(published, dataset, latest(dataset))
     outcome = runners[dataset].run(breaker(frame, sources.dataset(dataset)), params)
     assert not outcome.success
     assert any(line.startswith(expectation) for line in outcome.failed), outcome.failed

@@ -70,9 +70,12 @@ def test_the_default_archive_covers_every_source_and_month(tmp_path):
     counts = write_sample_archive(tmp_path, DEFAULT_START, DEFAULT_END)
     assert set(counts) == set(PUBLISHERS)
     months = (DEFAULT_END.year - DEFAULT_START.year) * 12 + DEFAULT_END.month - DEFAULT_START.month + 1
-    assert counts["census"] == months * 2 * (3 + len(census.HS10_CHAPTERS))  # two flows, three levels, HS10 loops
-    # two index pages, then a country table and a preliminary release per period (January-February as one)
-    assert counts["gacc"] == 2 + 2 * (months - (DEFAULT_END.year - DEFAULT_START.year + 1))
+    decembers = DEFAULT_END.year - DEFAULT_START.year + (DEFAULT_END.month == 12)  # one annual file a December
+    assert counts["census"] == months * 2 * (3 + len(census.HS10_CHAPTERS)) + decembers  # two flows, 3 levels, HS10
+    # an index page per year, then four tables (preliminary, by country, exports, imports) in two editions (USD,
+    # CNY) per period (January-February as one)
+    years = DEFAULT_END.year - DEFAULT_START.year + 1
+    assert counts["gacc"] == years + 4 * 2 * (months - years)
 
 
 def test_replay_answers_as_of_the_release_being_fetched(small_archive):

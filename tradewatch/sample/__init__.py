@@ -12,6 +12,9 @@ from pathlib import Path
 from tradewatch.http import ReleaseArchive
 from tradewatch.sample import bls, census, comtrade, gacc, nbs, usitc
 
+#: The archive's layout: raised when a publisher's recorded format changes (3: GACC in the real site's layout), so a
+#: demo does not replay an archive an earlier version wrote.
+FORMAT_VERSION = 3
 #: Last month in the default archive (fixed, so the archive does not depend on the day it is generated).
 DEFAULT_START = date(2017, 1, 1)
 DEFAULT_END = date(2026, 9, 1)
@@ -27,6 +30,7 @@ def write_sample_archive(root: Path, start: date = DEFAULT_START, end: date = DE
               "nbs": nbs.write(archive, start, end), "gacc": gacc.write(archive, start, end),
               "comtrade": comtrade.write(archive, start, end), "usitc": usitc.write(archive, start, end)}
     archive.save()
+    (Path(root) / "FORMAT_VERSION").write_text(f"{FORMAT_VERSION}\n")
     (Path(root) / "README.txt").write_text(
         "SYNTHETIC sample release archive written by `tradewatch sample`.\n"
         "The files are in the publishers' exact response formats; the values are invented.\n"

@@ -1,7 +1,9 @@
-"""Synthetic Census intltrade releases (imports/hs and exports/hs, China and the all-countries total, HS2 and HS6).
+"""Synthetic Census intltrade releases (imports/hs and exports/hs, China and the all-countries total, HS2 and HS6),
+and the annual HS10 imports from China (December's year-to-date values).
 
 Deterministic: the same arguments always write the same bytes. Internally consistent: HS6 lines add up exactly to
-their chapter, China plus the rest of the world is the `-` total row, duty <= dutiable value <= consumption value.
+their chapter, China plus the rest of the world is the `-` total row, duty <= dutiable value <= consumption value,
+and each annual HS10 line is the sum of its twelve monthly values.
 """
 
 from __future__ import annotations
@@ -255,6 +257,20 @@ def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple
     return cells
 
 
+def _chapter_factor(chapter: str) -> float:
+    """Duty varies by chapter: the partner's rate times this."""
+    return 0.6 + (int(chapter) % 9) / 10
+
+
+def _numbers(imports: bool, value: int, rate: float, price: float) -> list[int]:
+    """The whole-number cells of one row: value (and for imports consumption value, dutiable value, duty), quantity."""
+    qty = int(value / price) if price else 0
+    if imports:
+        con, dut, cal = _duty_fields(value, rate)
+        return [value, con, dut, cal, qty]
+    return [value, qty]
+
+
 def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date,
           only_chapters: tuple[str, ...] = ()) -> list[list[str]]:
     period = format_month(month)
@@ -265,7 +281,7 @@ def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date,
     for chapter in CHAPTERS:
         if level == "HS10" and chapter not in only_chapters:
             continue
-        chapter_factor = 0.6 + (int(chapter) % 9) / 10  # duty varies by chapter
+        chapter_factor = _chapter_factor(chapter)
         for code, desc, unit, price, values in _cells(figures, chapter, level, month):
             cn = values[src.CHINA]
             for country in (*FOLLOWED, *(c for c in values if c not in FOLLOWED)):
@@ -274,16 +290,35 @@ def _rows(ds: src.CensusDataset, figures: _Month, level: str, month: date,
                     rate = (cn * cn_rate + (value - cn) * world_rate) / max(value, 1) * chapter_factor
                 else:
                     rate = (cn_rate if country == src.CHINA else world_rate) * chapter_factor
-                qty = int(value / price) if price else 0
-                if ds is src.IMPORTS:
-                    con, dut, cal = _duty_fields(value, rate)
-                    cells = [value, con, dut, cal, qty]
-                else:
-                    cells = [value, qty]
+                cells = _numbers(ds is src.IMPORTS, value, rate, price)
                 name = names.get(country, f"SYNTHETIC PARTNER {country}")
                 rows.append([country, name, code, desc, *map(str, cells), unit if price else "X", "DET", level,
                              *([f"{chapter}*"] if level == "HS10" else []), period])
     return rows
+
+
+def _figures(ds: src.CensusDataset, month: date, scale: Scale) -> _Month:
+    """One generator per dataset and month: a month's figures do not depend on the range asked for."""
+    flow = "imports" if ds is src.IMPORTS else "exports"
+    return _Month(flow, month, random.Random(f"tradewatch-sample-{ds.name}-{format_month(month)}"), scale)
+
+
+def _annual_rows(year: int, scale: Scale) -> list[list[str]]:
+    """China's rows of the annual HS10 release for `year`: every chapter's HS6 lines split into statistical suffixes
+    as the monthly HS10 parts split them, each line's value the sum of its twelve monthly values (year to date
+    through December), so a chapter's year is the sum of its twelve monthly China values."""
+    china_only = Scale(lines_per_chapter=scale.lines_per_chapter)  # extra partners do not change China's figures
+    years: dict[str, tuple[str, str, list[int]]] = {}
+    for month in month_range(date(year, 1, 1), date(year, 12, 1)):
+        figures = _figures(src.IMPORTS, month, china_only)
+        rate = _step(CN_DUTY_STEPS, format_month(month))
+        for chapter in CHAPTERS:
+            for code, desc, unit, price, values in _cells(figures, chapter, "HS10", month):
+                numbers = _numbers(True, values[src.CHINA], rate * _chapter_factor(chapter), price)
+                _, _, sums = years.setdefault(code, (desc, unit if price else "X", [0] * len(numbers)))
+                sums[:] = [a + b for a, b in zip(sums, numbers, strict=True)]
+    return [[src.CHINA, "CHINA", code, desc, *map(str, sums), unit, "DET", "HS10", f"{year}-12"]
+            for code, (desc, unit, sums) in years.items()]
 
 
 def render(ds: src.CensusDataset, rows: list[list[str]], extra_predicates: tuple[str, ...] = ()) -> bytes:
@@ -298,13 +333,13 @@ def render(ds: src.CensusDataset, rows: list[list[str]], extra_predicates: tuple
 
 def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None,
           scale: Scale = DEFAULT_SCALE) -> int:
+    """Every monthly release from `start` to `end`, and the annual HS10 release of every year whose December is in
+    that range (one request each, as the refresh asks); returns the number of files written."""
     base = (base_url or CENSUS_BASE_URL).rstrip("/")
     written = 0
     for ds in (src.IMPORTS, src.EXPORTS):
-        flow = "imports" if ds is src.IMPORTS else "exports"
         for month in month_range(start, end):
-            # One generator per dataset and month: a month's figures do not depend on the range asked for.
-            figures = _Month(flow, month, random.Random(f"tradewatch-sample-{ds.name}-{format_month(month)}"), scale)
+            figures = _figures(ds, month, scale)
             for part, request in src.release_requests(base, ds, month):
                 level, _, chapter = part.partition("_")
                 body = render(ds, _rows(ds, figures, level, month, (chapter,) if chapter else ()),
@@ -312,4 +347,11 @@ def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | No
                 archive.put(request, f"census/{ds.endpoint.replace('/', '_')}/{format_month(month)}_{part}.json",
                             body, synthetic=True)
                 written += 1
+    annual = src.IMPORTS_HS10_ANNUAL
+    for december in (date(year, 12, 1) for year in range(start.year, end.year + 1)):
+        if start <= december <= end:
+            [(part, request)] = src.release_requests(base, annual, december)
+            archive.put(request, f"census/{annual.name.removeprefix('census_')}/{format_month(december)}_{part}.json",
+                        render(annual, _annual_rows(december.year, scale)), synthetic=True)
+            written += 1
     return written

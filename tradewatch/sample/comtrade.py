@@ -17,7 +17,7 @@ from tradewatch.sample.gacc import _month_figures
 from tradewatch.settings import COMTRADE_PREVIEW_URL
 from tradewatch.sources import comtrade as src
 
-REGION_OF = {842: "United States", 0: "TOTAL", 704: "Viet Nam", 484: "Mexico", 344: "Hong Kong, China"}
+REGION_OF = {842: "United States (US)", 0: "Total", 704: "Vietnam", 484: "Mexico", 344: "Hong Kong, China"}
 # China's exports to the US look like US imports from China, and the other way round; other partners like the world.
 PROFILE = {(842, "X"): "cn_imports", (842, "M"): "cn_exports"}
 BASKET_SHARE = {"280530": 0.05, "284690": 0.08, "850511": 0.01, "854231": 0.03, "854232": 0.01, "848620": 0.01,

@@ -14,7 +14,7 @@ from tradewatch.http import ReleaseArchive, Request
 from tradewatch.settings import USITC_BASE_URL
 from tradewatch.sources import usitc as src
 
-REVISION = "2026HTSRev20-SYNTHETIC"
+REVISION = "2026HTSRev20"  # the name as the USITC writes it; the replay marks the answer synthetic
 
 # part -> [(htsno, indent, description, general, footnote refs)]
 LINES: dict[str, list[tuple[str, int, str, str, list[str]]]] = {

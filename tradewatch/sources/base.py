@@ -5,8 +5,10 @@ A publisher module (tradewatch.sources.<name>) exposes:
   release_requests(base_url, dataset, period) -> [(part name, Request)]
   check_response(response, what, period)     raise the error that says what the answer means
   check_release(parts, what, period)         optional: checks that need every part of the release
-  fetch_parts(transport, base_url, dataset, period, what)  optional, instead of release_requests: for sites
-                                             whose pages must be found by navigation (GACC's index pages)
+  fetch_parts(transport, base_url, dataset, period, what, index_urls=...)  optional, instead of
+                                             release_requests: for sites whose pages must be found by navigation
+                                             (GACC's index pages; `index_urls` from the settings), or whose parts
+                                             depend on earlier answers (Census's chapter fallback)
   skips_month(month) -> bool                 optional: months that are never a release of their own
   revision_months(reference month) -> {YYYY-MM}  months this publisher revises in that release (fetched again)
   stage_part(con, path, dataset, part, what, period) -> SQL selecting the raw table's data columns from the file
@@ -31,6 +33,9 @@ from tradewatch.errors import (
 from tradewatch.http import Request, Response, Transport
 from tradewatch.periods import format_month
 
+#: The release months of a monthly dataset.
+EVERY_MONTH: tuple[int, ...] = tuple(range(1, 13))
+
 
 class DatasetSpec(Protocol):
     """One raw table fed by one publisher."""
@@ -38,6 +43,8 @@ class DatasetSpec(Protocol):
     name: str  # raw table name; also the dataset id in manifests, audit tables and suites
     source: str  # publisher name
     headline_var: str  # the value column that totals a release (for the suite's size check)
+    release_months: tuple[int, ...]  # the months of the year it has a release for: EVERY_MONTH, or (12,) for an
+    # annual dataset read from December's year-to-date values; planning, fetching and the CLI ask for no other
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]: ...  # (column, DuckDB type), lineage excluded
@@ -120,10 +127,12 @@ def check_complete_json(response: Response, what: str, opening: str, closing: by
 class SourceClient:
     """Fetches releases of one publisher through any transport (live HTTP or replay of an archive)."""
 
-    def __init__(self, publisher: ModuleType, transport: Transport, base_url: str) -> None:
+    def __init__(self, publisher: ModuleType, transport: Transport, base_url: str,
+                 index_urls: tuple[str, str] | None = None) -> None:
         self.publisher = publisher
         self.transport = transport
         self.base_url = base_url.rstrip("/")
+        self.index_urls = index_urls  # for publishers navigated through index pages (GACC)
 
     def fetch_release(self, ds: DatasetSpec, period: date) -> list[tuple[str, Request, Response]]:
         """Every part of one release, checked. Raises NotYetPublished if any part is not out yet."""
@@ -131,7 +140,8 @@ class SourceClient:
         if hasattr(self.transport, "as_of"):  # a replay answers as the publisher did when this release came out
             self.transport.as_of = format_month(period)
         if hasattr(self.publisher, "fetch_parts"):  # publishers whose pages must be found by navigation
-            return self.publisher.fetch_parts(self.transport, self.base_url, ds, period, what)
+            return self.publisher.fetch_parts(self.transport, self.base_url, ds, period, what,
+                                              index_urls=self.index_urls)
         parts = []
         for name, request in self.publisher.release_requests(self.base_url, ds, period):
             response = self.transport.send(request)

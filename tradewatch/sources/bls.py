@@ -27,7 +27,7 @@ from tradewatch.errors import (
     RequestRejected,
 )
 from tradewatch.http import Request, Response
-from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer, json_document
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer, json_document
 
 SOURCE = "bls"
 
@@ -46,6 +46,7 @@ class BlsDataset:
     series: tuple[str, ...]
     headline_var: str = "value"
     source: str = SOURCE
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:

@@ -4,24 +4,31 @@ Format (SOURCES.md 1.5): a JSON array of arrays, every cell a string, row 0 the 
 variables appended as trailing columns; `CTY_CODE="-"` is the all-countries total; 204 means "nothing published for
 this query"; errors arrive as plain text (400) or as HTML (a missing or invalid key, firewalls), sometimes with 200.
 Parsing happens in DuckDB (it parses JSON an order of magnitude faster than Python) and is by header name.
+
+Datasets: imports and exports by month (HS2/HS4/HS6 for the followed partners, HS10 for the basket chapters), and
+the annual imports from China at HS10 for every chapter, read from December's year-to-date values (the weights of
+the tariff averages).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from tradewatch.errors import ConfigurationError, ReleaseFormatError, RequestRejected
-from tradewatch.http import Request, Response
+from tradewatch.errors import ConfigurationError, PublisherUnavailable, ReleaseFormatError, RequestRejected
+from tradewatch.http import Request, Response, Transport
 from tradewatch.periods import add_months, format_month, month_range
-from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer
 from tradewatch.sql import literal
+
+log = logging.getLogger(__name__)
 
 SOURCE = "census"
 CHINA = "5700"
@@ -33,6 +40,12 @@ LEVELS: tuple[str, ...] = ("HS2", "HS4", "HS6")
 #: Chapters fetched at HS10 (statistical lines), those of the commodity baskets: soybeans, rare earths, machinery and
 #: chip tools, electrical (magnets, chips, phones), vehicles, aircraft, ships.
 HS10_CHAPTERS: tuple[str, ...] = ("12", "28", "84", "85", "87", "88", "89")
+#: Every chapter that can hold HS10 lines: 77 is reserved in the Harmonized System; 98 and 99 are US provisions
+#: that do (American goods returned; 9999950000, the estimate of low-valued transactions: US$5.1bn from China in 2024).
+ALL_CHAPTERS: tuple[str, ...] = tuple(f"{c:02d}" for c in range(1, 100) if c != 77)
+#: Asked first when an all-chapter query comes back empty or failing: the largest chapter of US imports from China,
+#: so no rows for it means the month is not published, and rows for it mean the all-chapter query was refused.
+PROBE_CHAPTER = "85"
 
 #: Census variables holding whole numbers (dollars, kilograms, quantities); everything else is text.
 _NUMERIC_VAR = re.compile(r"^([A-Z]+_(VAL|WGT|DUT|CHA|CIF|QY1|QY2)_(MO|YR)|QTY_[12]_(MO|YR))$")
@@ -49,6 +62,11 @@ class CensusDataset:
     value_vars: tuple[str, ...]  # whole-number variables, required
     text_vars: tuple[str, ...]  # other required variables besides the keys
     headline_var: str  # the value that totals a release
+    partners: tuple[str, ...] = PARTNERS  # Census country codes asked for (repeated CTY_CODE parameters)
+    levels: tuple[str, ...] = LEVELS  # one request per level, every chapter at once
+    hs10_chapters: tuple[str, ...] = HS10_CHAPTERS  # and HS10 one request per chapter
+    release_months: tuple[int, ...] = EVERY_MONTH
+    chapter_fallback: bool = False  # a level Census refuses as too broad is fetched chapter by chapter instead
     source: str = SOURCE
 
     @property
@@ -93,7 +111,22 @@ EXPORTS = CensusDataset(
     text_vars=("UNIT_QY1",),
     headline_var="all_val_mo",
 )
-DATASETS: dict[str, CensusDataset] = {d.name: d for d in (IMPORTS, EXPORTS)}
+#: US imports from China at HS10, every chapter, for the calendar year: the December release's year-to-date values
+#: (what the trade-war trackers weight tariff lines with). One request a year: the per-country all-chapter HS10 query
+#: is answered (a tracker pulled 2024 this way: 14,422 lines in 98 chapters); an all-country one is refused as too
+#: broad, so should Census ever refuse this one, it is fetched chapter by chapter (`chapter_fallback`).
+IMPORTS_HS10_ANNUAL = replace(
+    IMPORTS,
+    name="census_imports_hs10_annual",
+    value_vars=tuple(v.replace("_MO", "_YR") for v in IMPORTS.value_vars),  # the same variables, year to date
+    headline_var="con_val_yr",  # consumption imports: the duty base, and the tariff weights
+    partners=(CHINA,),
+    levels=("HS10",),
+    hs10_chapters=(),
+    release_months=(12,),
+    chapter_fallback=True,
+)
+DATASETS: dict[str, CensusDataset] = {d.name: d for d in (IMPORTS, EXPORTS, IMPORTS_HS10_ANNUAL)}
 PUBLISHER = Publisher(
     name=SOURCE, title="Census", datasets=DATASETS, key_variable="CENSUS_API_KEY",
     key_signup="https://api.census.gov/data/key_signup.html", key_param="key", key_location="params",
@@ -120,10 +153,70 @@ def build_request(base_url: str, ds: CensusDataset, period: date, level: str,
 
 def release_requests(base_url: str, ds: CensusDataset, period: date) -> list[tuple[str, Request]]:
     """The parts of one release: one request per HS level, and HS10 chapter by chapter for the chapters the
-    commodity baskets touch (an all-chapter HS10 query is refused as too broad)."""
-    parts = [(level, build_request(base_url, ds, period, level)) for level in LEVELS]
-    parts += [(f"HS10_{ch}", build_request(base_url, ds, period, "HS10", chapter=ch)) for ch in HS10_CHAPTERS]
+    commodity baskets touch (an all-chapter HS10 query for every partner is refused as too broad). An annual
+    dataset has releases for December only: year-to-date values of another month are not the calendar year."""
+    if period.month not in ds.release_months:
+        raise ConfigurationError(f"{ds.name} has releases for months {list(ds.release_months)} only, not for "
+                                 f"{format_month(period)}; ask for one of those months")
+    parts = [(level, build_request(base_url, ds, period, level, ds.partners)) for level in ds.levels]
+    parts += [(f"HS10_{ch}", build_request(base_url, ds, period, "HS10", ds.partners, chapter=ch))
+              for ch in ds.hs10_chapters]
     return parts
+
+
+def fetch_parts(transport: Transport, base_url: str, ds: CensusDataset, period: date, what: str, *,
+                index_urls: object = None) -> list[tuple[str, Request, Response]]:
+    """Every part of one release, checked; raises NotYetPublished if a part is not out yet.
+
+    For a dataset with `chapter_fallback`, an all-chapter level that Census answers with nothing (204) or keeps
+    failing on (5xx, timeouts, after every retry) is asked again for the probe chapter alone: no rows there either
+    means the month is not published; rows mean the query was refused as too broad (a full-month all-country HS10
+    query is answered 204), and the level is then fetched chapter by chapter. `index_urls` is unused (Census has
+    no index pages; the client passes it to every navigating publisher)."""
+    parts = []
+    for name, request in release_requests(base_url, ds, period):
+        try:
+            response: Response | None = transport.send(request)
+            failure: PublisherUnavailable | None = None
+        except PublisherUnavailable as exc:  # timeouts and resets after every retry
+            response, failure = None, exc
+        refused = response is None or response.status == 204 or response.status >= 500
+        if ds.chapter_fallback and refused and name in ds.levels:
+            parts += _chapter_by_chapter(transport, base_url, ds, period, name, what, response, failure)
+            continue
+        if failure is not None:
+            raise failure
+        check_response(response, what, period)
+        parts.append((name, request, response))
+    return parts
+
+
+def _chapter_by_chapter(transport: Transport, base_url: str, ds: CensusDataset, period: date, level: str, what: str,
+                        refused: Response | None,
+                        failure: PublisherUnavailable | None) -> list[tuple[str, Request, Response]]:
+    """One level of a release, chapter by chapter, after Census answered its all-chapter query with nothing or a
+    failure (`refused`, or `failure` when no answer came). A chapter without rows (204) is no part."""
+    probe_request = build_request(base_url, ds, period, level, ds.partners, chapter=PROBE_CHAPTER)
+    probe = transport.send(probe_request)
+    if probe.status == 204:  # nothing for the largest chapter either: the month is not out (or the outage is real)
+        if failure is not None:
+            raise failure
+        check_response(refused, what, period)
+    check_response(probe, what, period)
+    answer = f"HTTP {refused.status}" if refused is not None else str(failure).split(";")[0]
+    log.warning("%s: Census refused the all-chapter %s query (%s) but chapter %s has rows: the query is too broad. "
+                "Fetching %d chapters one by one", what, level, answer, PROBE_CHAPTER, len(ALL_CHAPTERS))
+    parts = [(f"{level}_{PROBE_CHAPTER}", probe_request, probe)]
+    for chapter in ALL_CHAPTERS:
+        if chapter == PROBE_CHAPTER:
+            continue
+        request = build_request(base_url, ds, period, level, ds.partners, chapter=chapter)
+        response = transport.send(request)
+        if response.status == 204:  # no trade in this chapter
+            continue
+        check_response(response, what, period)
+        parts.append((f"{level}_{chapter}", request, response))
+    return sorted(parts, key=lambda part: part[0])
 
 
 def check_response(response: Response, what: str, period: date | None = None) -> None:

@@ -19,7 +19,7 @@ import duckdb
 from tradewatch.errors import BrokenResponse, NotYetPublished, ReleaseFormatError, RequestRejected
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month
-from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer, json_document
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer, json_document
 
 SOURCE = "comtrade"
 CHINA = 156
@@ -50,6 +50,7 @@ class ComtradeDataset:
     name: str
     headline_var: str = "primary_value"
     source: str = SOURCE
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:

@@ -10,16 +10,17 @@ means not yet published. The legacy easyquery API (blocked since 2026-03) is par
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from tradewatch.errors import BrokenResponse, NotYetPublished, ReleaseFormatError
+from tradewatch.errors import BrokenResponse, NotYetPublished, PageLayoutChanged, ReleaseFormatError
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month
-from tradewatch.sources.base import Publisher, check_complete_json, check_http_answer, json_document
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer, json_document
 
 SOURCE = "nbs"
 MONTHLY_ROOT = "fc982599aa684be7969d7b90b1bd0e84"
@@ -54,6 +55,7 @@ class NbsDataset:
     name: str
     headline_var: str = "value"
     source: str = SOURCE
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:
@@ -111,14 +113,29 @@ def check_response(response: Response, what: str, period: date | None = None) ->
 
 
 def check_release(parts: list[tuple[str, Request, Response]], what: str, period: date) -> None:
-    """Every series has a value for the reference month in one of its segments; else it is not out yet."""
+    """Every series has a value for the reference month in one of its segments; else it is not out yet. "Not yet"
+    only when NBS says so (a row for the month with an empty value, or nothing at all for a window of that month
+    alone): rows without a month code or values, or an answer with no value of its series over a window that holds
+    published months, are a layout change (PageLayoutChanged), never "not yet"."""
     published = set()
-    for _, _, response in parts:
+    for name, request, response in parts:
+        indicator = json.loads(request.body or "{}").get("indicatorIds", [None])[0]
+        window = json.loads(request.body or "{}").get("dts", [""])[0]
+        seen = False
         for row in _document(response, what)["data"]:
-            for value in row.get("values") or []:
+            if not isinstance(row, dict) or not re.fullmatch(r"\d{6}MM", str(row.get("code"))) \
+                    or not isinstance(row.get("values"), list):
+                raise PageLayoutChanged(f"{what}: an NBS row is not {{code: YYYYMMMM, values: [...]}}: "
+                                        f"{str(row)[:120]}; the answer's layout changed", url=response.url)
+            for value in row["values"]:
                 segment = _BY_INDICATOR.get(value.get("_id"))
-                if segment and row.get("code") == _code(period) and value.get("value") not in ("", None):
+                seen = seen or value.get("_id") == indicator
+                if segment and row["code"] == _code(period) and value.get("value") not in ("", None):
                     published.add(segment.series_code)
+        if not seen and not window.startswith(f"{_code(period)}-"):
+            raise PageLayoutChanged(f"{what}: NBS answered no value of {name} ({indicator}) for {window}, a window "
+                                    "with published months: the pinned id or the answer's layout changed",
+                                    url=response.url)
     missing = [code for code in SERIES_CODES if code not in published]
     if missing:
         raise NotYetPublished(f"{what}: NBS has not published {period:%Y-%m} for {', '.join(missing)} yet (empty "

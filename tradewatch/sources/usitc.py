@@ -11,6 +11,7 @@ revision in force as of its reference month, and a new revision shows up as a ne
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, ReleaseFormatError
 from tradewatch.http import Request, Response
-from tradewatch.sources.base import Publisher, check_http_answer, json_document
+from tradewatch.sources.base import EVERY_MONTH, Publisher, check_http_answer, json_document
 
 SOURCE = "usitc"
 #: The API serves only the revision in force: there is no history to backfill.
@@ -34,6 +35,7 @@ class HtsDataset:
     name: str
     headline_var: str = "indent"  # no money in a schedule: the size check uses the line count
     source: str = SOURCE
+    release_months: tuple[int, ...] = EVERY_MONTH
 
     @property
     def data_columns(self) -> tuple[tuple[str, str], ...]:
@@ -49,6 +51,8 @@ PUBLISHER = Publisher(
     name=SOURCE, title="USITC HTS", datasets=DATASETS, key_variable="USITC_API_KEY (none needed)",
     key_signup="https://hts.usitc.gov (no key)", key_param="", key_location="params", key_required=False,
 )
+#: How the USITC names a revision: "2026HTSRev20", "2025HTSBasic". Anything else is a broken answer.
+REVISION_NAME = re.compile(r"(19|20)\d{2}HTS(Basic|Rev\d{1,3})")
 _COLUMNS = ("{'htsno': 'VARCHAR', 'indent': 'VARCHAR', 'description': 'VARCHAR', 'superior': 'VARCHAR', "
             "'units': 'VARCHAR[]', 'general': 'VARCHAR', 'special': 'VARCHAR', 'other': 'VARCHAR', "
             "'footnotes': 'STRUCT(columns VARCHAR[], \"value\" VARCHAR, \"type\" VARCHAR)[]'}")
@@ -69,9 +73,7 @@ def revision_months(reference: date) -> set[str]:
 def check_response(response: Response, what: str, period: date | None = None) -> None:
     text = check_http_answer(response, what, PUBLISHER, base_url_variable="TRADEWATCH_USITC_BASE_URL")
     if "/currentRelease" in response.url:
-        if not text or len(text) > 200 or not any(ch.isdigit() for ch in text):
-            raise BrokenResponse(f"{what}: currentRelease did not name a revision: {text[:100]!r}",
-                                 url=response.url, status=response.status)
+        revision_name(response.body, what, url=response.url, status=response.status)
         return
     if not text.startswith("["):
         raise BrokenResponse(f"{what}: exportList did not return a JSON array: {text[:120]!r}", url=response.url,
@@ -82,24 +84,36 @@ def check_response(response: Response, what: str, period: date | None = None) ->
                              status=response.status)
 
 
-def revision_name(body: bytes) -> str:
-    """currentRelease answers with the name, as plain text or a JSON string or object."""
+def revision_name(body: bytes, what: str, *, url: str | None = None, status: int | None = None) -> str:
+    """The revision `currentRelease` names, as plain text or a JSON string or object. A body that starts like JSON
+    but does not parse (cut short), or a name unlike the USITC's ("2026HTSRev20", "2025HTSBasic"), is a
+    BrokenResponse: nothing of the release lands."""
     text = body.decode("utf-8", "replace").strip()
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
+    value: object = text
+    if text[:1] in ('{', '[', '"'):
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise BrokenResponse(f"{what}: currentRelease is not valid JSON ({exc}): {text[:80]!r}; the answer was "
+                                 "cut short or garbled, nothing was landed", url=url, status=status) from None
     if isinstance(value, dict):
-        return str(value.get("name") or value.get("release") or next(iter(value.values()), ""))
-    return str(value)
+        value = value.get("name") or value.get("release")
+    name = str(value).strip() if isinstance(value, str) else ""
+    if not REVISION_NAME.fullmatch(name):
+        raise BrokenResponse(f"{what}: currentRelease did not name an HTS revision like 2026HTSRev20: "
+                             f"{text[:80]!r}; nothing was landed", url=url, status=status)
+    return name
 
 
 def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: HtsDataset, part: str, what: str,
                period: date) -> str:
     """Parse one exportList answer (the currentRelease part gives the revision name and no rows)."""
     if part == "current_release":  # comes first in every release: it names the revision of the lines after it
-        con.execute("CREATE OR REPLACE TEMP TABLE _hts_revision AS SELECT ? AS name",
-                    [revision_name(Path(path).read_bytes())])
+        try:
+            name = revision_name(Path(path).read_bytes(), what)
+        except BrokenResponse as exc:  # landed by an earlier version that did not check the name
+            raise ReleaseFormatError(str(exc)) from None
+        con.execute("CREATE OR REPLACE TEMP TABLE _hts_revision AS SELECT ? AS name", [name])
         return "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in ds.data_columns) + " WHERE false"
     try:
         con.execute(

@@ -1,18 +1,16 @@
 -- Every set of trade weights the warehouse could weight tariff lines with, one row per side x year x level x code:
 -- line values (US HS10 from China, China HS8 from the US) and chapter totals (HS2), from the warehouse's own
--- published, non-synthetic imports (source_rank 1) and from the real reference data seeded with the project
--- (source_rank 2). Synthetic sample data never weights a tariff: the demo runs on the reference weights.
--- int_tariff_weights chooses among these.
+-- published, non-synthetic imports (source_rank 1: Census HS10 by year, Census HS2 chapters, Comtrade HS2 chapters)
+-- and from the real reference data seeded with the project (source_rank 2). Synthetic sample data never weights a
+-- tariff: the demo runs on the reference weights. int_tariff_weights chooses among these.
 with
 
--- Census HS10 imports from China, annual, for every chapter (stg_census__imports_hs10_annual): not on this branch
--- yet. When it lands, replace this CTE with
---   select year, hs10, consumption_imports_usd from ref('stg_census__imports_hs10_annual')  (in double braces)
---   where partner_iso3 = 'CHN' and not is_synthetic
+-- Census HS10 imports from China for every chapter, by calendar year (the December release's year to date)
 warehouse_hs10 as (
 
-    select cast(null as integer) as year, cast(null as varchar) as hs10, cast(null as bigint) as consumption_imports_usd
-    where false
+    select year, hs10, consumption_imports_usd
+    from {{ ref('stg_census__imports_hs10_annual') }}
+    where partner_iso3 = 'CHN' and not is_synthetic
 
 ),
 
