@@ -6,9 +6,7 @@ with
 
 measures as (
 
-    select
-        *,
-        case when instrument = 'mfn' then 'mfn' else instrument end as authority
+    select *, instrument as authority
     from {{ ref('tariff_measures') }}
     where not is_alternative and coalesce(line_list, '') <> ''
 

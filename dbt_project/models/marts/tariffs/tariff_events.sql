@@ -16,7 +16,8 @@ tariffs as (
     select
         m.event_id,
         m.side,
-        case when m.instrument in ('truce', 'court') then m.instrument else 'tariff' end as event_type,
+        case when m.instrument in ('truce', 'court') then m.instrument
+             when m.effect = 'exemption' then 'exemption' else 'tariff' end as event_type,
         m.instrument,
         m.measure_id,
         m.legal_ref as measure,

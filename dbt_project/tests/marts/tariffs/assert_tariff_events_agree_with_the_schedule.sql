@@ -19,4 +19,5 @@ where m.event_id is null
 union all
 select event_id, null, 'applied event without schedule lines'
 from {{ ref('tariff_events') }}
-where event_type = 'tariff' and applied and not is_alternative and line_list is not null and lines_in_schedule = 0
+where event_type in ('tariff', 'exemption') and applied and not is_alternative and line_list is not null
+    and lines_in_schedule = 0
