@@ -22,3 +22,11 @@
     anti join {{ candidates }} as exact on exact.side = t.side and exact.year = t.year
     qualify row_number() over (partition by t.side, t.year order by abs(c.year - t.year), c.year desc) = 1
 {% endmacro %}
+
+{#- Each line's share of its chapter in a relation of line values (side, year, tariff_line, value_usd). -#}
+{% macro chapter_shares(relation) %}
+    select
+        side, year, tariff_line, left(tariff_line, 2) as hs_chapter,
+        value_usd / sum(value_usd) over (partition by side, year, left(tariff_line, 2)) as chapter_share
+    from {{ relation }}
+{% endmacro %}

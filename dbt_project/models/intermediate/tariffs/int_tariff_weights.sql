@@ -75,10 +75,7 @@ nearest_direct as (
 
 direct_shares as (
 
-    select
-        side, year, tariff_line, left(tariff_line, 2) as hs_chapter,
-        value_usd / sum(value_usd) over (partition by side, year, left(tariff_line, 2)) as chapter_share
-    from direct_values
+    {{ chapter_shares('direct_values') }}
 
 ),
 
@@ -179,10 +176,7 @@ line_years as (
 
 line_shares as (
 
-    select
-        side, year, tariff_line, left(tariff_line, 2) as hs_chapter,
-        value_usd / sum(value_usd) over (partition by side, year, left(tariff_line, 2)) as chapter_share
-    from line_values
+    {{ chapter_shares('line_values') }}
 
 ),
 
