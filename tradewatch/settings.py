@@ -22,6 +22,7 @@ from tradewatch.periods import parse_month
 if TYPE_CHECKING:  # the registry loads DuckDB: get_settings imports it when called, never at import time
     from tradewatch.sources.base import Publisher
 
+
 class Secret:
     """A string that never shows itself in repr(), str() or f-strings."""
 
