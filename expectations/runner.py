@@ -40,8 +40,9 @@ RESULT_FORMAT = "BASIC"
 class SuiteRunner:
     """Validates releases of one dataset against its suite; one ephemeral GX context serves every release.
 
-    With `docs_dir`, `build_docs()` renders the suite and every result of this runner as GX Data Docs HTML there;
-    pages from earlier runs stay, and the index lists them all.
+    With `docs_dir`, `build_docs()` renders the suite and every result of this runner as GX Data Docs pages there.
+    GX's index is not built: its builder deletes every page this runner's context does not know (the other
+    datasets', earlier runs'); tradewatch.data_docs writes the index from audit.validations instead.
     """
 
     def __init__(self, dataset: str, docs_dir: Path | None = None) -> None:
@@ -63,7 +64,6 @@ class SuiteRunner:
             context.add_data_docs_site(site_name=self._docs_site, site_config={
                 "class_name": "SiteBuilder",
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             })
         suite = context.suites.add(suite_builders()[dataset]())
         batch = (context.data_sources.add_pandas(f"{dataset}_source")
@@ -87,8 +87,19 @@ class SuiteRunner:
         return SuiteOutcome(self.dataset, bool(result.success), len(result.results), failed,
                             result.to_json_dict(), time.monotonic() - started)
 
-    def build_docs(self) -> str | None:
-        """Render Data Docs for this runner's results; return the index URL (None without docs_dir)."""
-        if self._docs_site is None:
-            return None
-        return self._context.build_data_docs(site_names=[self._docs_site])[self._docs_site]
+    def build_docs(self) -> None:
+        """Render the Data Docs pages of this runner's suite and results (nothing without docs_dir)."""
+        if self._docs_site is not None:
+            self._context.build_data_docs(site_names=[self._docs_site], build_index=False)
+
+
+def render_page(result: dict) -> str:
+    """GX's Data Docs page of one stored validation result (its JSON, as in audit.validations): the renderer and
+    view GX's site builder uses, for validations whose page was never kept."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    validation = ExpectationSuiteValidationResultSchema().load(result)
+    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(validation))

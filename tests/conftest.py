@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -217,9 +218,15 @@ class PostgresServer:
     port: int
     superuser: str
     password: str
+    root: Path | None = None  # the server's directory: data/ and server.log (everything the server writes)
 
     def url(self, user: str | None = None, password: str | None = None, dbname: str = "postgres") -> str:
         return f"postgresql://{user or self.superuser}:{password or self.password}@{self.host}:{self.port}/{dbname}"
+
+    @property
+    def log(self) -> Path:
+        assert self.root is not None
+        return self.root / "server.log"
 
 
 def _postgres_bin() -> Path | None:
@@ -227,9 +234,10 @@ def _postgres_bin() -> Path | None:
     return versions[-1].parent if versions else None
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A real PostgreSQL server (the Debian package's binaries) on 127.0.0.1 and a free port, password auth."""
+@contextmanager
+def running_postgres(*settings: str) -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (the Debian package's binaries) on 127.0.0.1 and a free port, password auth;
+    `settings` are extra `name=value` server settings (e.g. log_statement=all)."""
     import subprocess
     import tempfile
 
@@ -247,18 +255,29 @@ def postgres_server() -> Iterator[PostgresServer]:
     if run_as:
         shutil.chown(pwfile, "postgres", "postgres")
     port = free_port()
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres", f"--pwfile={pwfile}",
-                    "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-instructions"],
-                   check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
+    try:
+        subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres",
+                        f"--pwfile={pwfile}", "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8",
+                        "--no-instructions"], check=True, capture_output=True)
+    finally:
+        pwfile.unlink()  # the server keeps a SCRAM verifier; no file of the server's directory holds the password
+    options = " ".join([f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off",
+                        *(f"-c {setting}" for setting in settings)])
     subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(root / "data"), "-o", options, "-l",
                     str(root / "server.log"), "-w", "start"], check=True, capture_output=True)
     try:
-        yield PostgresServer("127.0.0.1", port, "postgres", password)
+        yield PostgresServer("127.0.0.1", port, "postgres", password, root)
     finally:
         subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "-w", "stop"],
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (see running_postgres)."""
+    with running_postgres() as server:
+        yield server
 
 
 def chromium_binary() -> str:

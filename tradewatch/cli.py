@@ -33,11 +33,28 @@ def progress_line(line: str) -> str | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments get one line saying what was wrong (argparse would print the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (`{self.prog} --help` lists the arguments)\n")
+
+
 def _month(text: str) -> date:
     try:
         return parse_month(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -117,6 +134,10 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     settings = get_settings()
     allowed = SEVERITIES[SEVERITIES.index(args.severity):]
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND "
+                           "table_name = 'anomalies'").fetchall()[0][0]:
+            raise TradewatchError(f"no anomaly scan yet: the warehouse {settings.duckdb_path} has no marts.anomalies; "
+                                  "run the refresh first (make demo, or the DAG)")
         rows = con.execute(
             "SELECT period_label, severity, confidence, series_label, method, change_pct, score, likely_cause, "
             "top_contributions FROM marts.anomalies WHERE period_month >= ? AND list_contains(?, severity) "
@@ -174,11 +195,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     settings = _settings_for(args)
     publisher = sources.PUBLISHERS[args.source]
     end = args.to or args.period
-    if args.dataset and args.dataset not in publisher.DATASETS:
+    if args.dataset and args.dataset not in publisher.datasets:
         raise TradewatchError(f"{args.dataset} is not a dataset of {args.source}; its datasets: "
-                              f"{', '.join(publisher.DATASETS)}")
+                              f"{', '.join(publisher.datasets)}")
     failed = 0
-    for dataset in [args.dataset] if args.dataset else publisher.DATASETS:
+    for dataset in [args.dataset] if args.dataset else publisher.datasets:
         months = [format_month(m) for m in sources.release_periods(dataset, args.period, end)]
         if not months:
             only = sources.release_months_text(sources.dataset(dataset))
@@ -230,30 +251,58 @@ def cmd_quality(args: argparse.Namespace) -> int:
     elif args.action == "release":
         quality.release_quarantined(settings, args.release_id, args.reason, getpass.getuser())
         print(f"released {args.release_id}; `tradewatch build` (or the next refresh) brings it into the marts")
+    elif args.action == "docs":
+        print(f"Data Docs: {quality.write_docs(settings, restore=True)}  (open it in a browser; works offline)")
     else:
         result = quality.revalidate(settings, args.release_id, getpass.getuser())
         print(f"{args.release_id}: {result.status}")
     return 0
 
 
+def _new_password(args: argparse.Namespace) -> str:
+    """A reader's password: from standard input with --password-stdin, else asked twice at the terminal. Never an
+    argument or an environment variable (shell history, the process list, logs of the environment)."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("the same again: ") != password:
+            raise TradewatchError("the two passwords differ; nothing was changed")
+    else:
+        raise TradewatchError("give the password on standard input with --password-stdin (e.g. `pass show bi/alice | "
+                              "tradewatch serving add-reader alice --password-stdin`), or run in a terminal to be "
+                              "asked for it")
+    if not password:
+        raise TradewatchError("the password is empty; nothing was changed")
+    return password
+
+
 def cmd_serving(args: argparse.Namespace) -> int:
-    from tradewatch import pipeline, serving_pg
+    from tradewatch import pipeline, serving_pg, serving_roles
 
     settings = get_settings()
-    if args.action == "init":
-        target = serving_pg.target(settings)
-        if target is None:
-            raise TradewatchError("TRADEWATCH_SERVING_URL is not set: point it at the PostgreSQL serving database, "
-                                  "e.g. postgresql://tradewatch:...@localhost:5432/tradewatch_serving")
-        for line in serving_pg.init(target):
-            print(line)
-    else:
+    if args.action == "publish":
         result = pipeline.publish(settings)
         print(f"published {len(result['marts'])} marts as {result['publication_id']}")
         for key in ("snapshot", "parquet", "report"):
             print(f"  {key}: {result[key]}")
         if "postgres" in result:
-            print(f"  PostgreSQL: {result['postgres']['tables']} tables in schema marts")
+            cut = result["postgres"]["cut_sessions"]
+            print(f"  PostgreSQL: {result['postgres']['tables']} tables in schema marts"
+                  + (f"; cut {len(cut)} reader session(s) that held the live marts (see the log)" if cut else ""))
+        return 0
+    target = serving_pg.target(settings)
+    if target is None:
+        raise TradewatchError("TRADEWATCH_SERVING_URL is not set: point it at the PostgreSQL serving database, "
+                              "e.g. postgresql://tradewatch:...@localhost:5432/tradewatch_serving")
+    if args.action == "init":
+        lines = serving_roles.init(target)
+    elif args.action == "add-reader":
+        lines = serving_roles.add_reader(target, args.name, _new_password(args))
+    else:
+        lines = serving_roles.remove_reader(target, args.name)
+    for line in lines:
+        print(line)
     return 0
 
 
@@ -268,15 +317,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _publisher_names() -> list[str]:
-    from tradewatch.settings import SOURCE_DEFAULTS
+    from tradewatch.sources import PUBLISHERS
 
-    return list(SOURCE_DEFAULTS)
+    return list(PUBLISHERS)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from tradewatch.sample import DEFAULT_END, DEFAULT_START
 
-    parser = argparse.ArgumentParser(prog="tradewatch", description=__doc__)
+    parser = _Parser(prog="tradewatch", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -314,42 +363,93 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_month, help="first month to show, YYYY-MM")
     p.add_argument("--severity", choices=["info", "warning", "critical"], default="warning",
                    help="the least severity shown (default warning)")
-    p.add_argument("--limit", type=int, default=40)
+    p.add_argument("--limit", type=_positive, default=40, help="at most this many (default 40)")
     p.set_defaults(func=cmd_anomalies)
 
     p = sub.add_parser("alerts", help="alert channels: list what was sent, send what is pending, test the channels")
     p.add_argument("action", choices=["list", "send", "test"])
     p.set_defaults(func=cmd_alerts)
 
-    p = sub.add_parser("serving", help="the serving outputs: init (PostgreSQL schema and read-only role, "
-                                       "idempotent) or publish (snapshot, Parquet, PostgreSQL, report now)")
-    p.add_argument("action", choices=["init", "publish"])
+    p = sub.add_parser("serving", help="the serving outputs: init (PostgreSQL schema and read-only roles, "
+                                       "idempotent), publish (snapshot, Parquet, PostgreSQL, report now), add-reader "
+                                       "NAME / remove-reader NAME (a read-only login per BI user)")
+    p.add_argument("action", choices=["init", "publish", "add-reader", "remove-reader"])
+    p.add_argument("name", nargs="?", help="the reader login (add-reader, remove-reader)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="add-reader: read the password from standard input (otherwise asked at the terminal)")
     p.set_defaults(func=cmd_serving)
 
     p = sub.add_parser("report", help="write the static HTML report (works offline)")
     p.add_argument("--out", help="file to write (default: TRADEWATCH_SERVING_DIR/report/index.html)")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("quality", help="quarantined releases: list, release with a reason, or re-validate")
-    p.add_argument("action", choices=["list", "release", "revalidate"])
+    p = sub.add_parser("quality", help="quarantined releases: list, release with a reason, or re-validate; docs: "
+                                       "rewrite the Data Docs index (every validation) and make every page offline")
+    p.add_argument("action", choices=["list", "release", "revalidate", "docs"])
     p.add_argument("release_id", nargs="?")
     p.add_argument("--reason", help="why a quarantined release may be published anyway (required for release)")
     p.set_defaults(func=cmd_quality)
     return parser
 
 
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot check by itself."""
+
+    def refuse(message: str) -> None:
+        parser.exit(2, f"tradewatch {args.command}: {message}\n")
+
+    action = getattr(args, "action", None)
+    if args.command == "quality" and action in ("release", "revalidate") and not args.release_id:
+        refuse(f"{action} needs a RELEASE_ID")
+    if args.command == "serving" and action in ("add-reader", "remove-reader") and not args.name:
+        refuse(f"{action} needs the NAME of the reader login")
+    if args.command == "serving" and action not in ("add-reader", "remove-reader") and args.name:
+        refuse(f"{action} takes no NAME")
+    if args.command == "fetch" and args.to and args.to < args.period:
+        refuse(f"--to {args.to:%Y-%m} is before --period {args.period:%Y-%m}: nothing to fetch; give the first "
+               "month with --period and the last with --to")
+    if args.command == "sample" and args.end < args.start:
+        refuse(f"--end {args.end:%Y-%m} is before --start {args.start:%Y-%m}: the archive would be empty")
+
+
+def _secrets() -> list[str]:
+    try:
+        return get_settings().secrets
+    except TradewatchError:
+        return []
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run a command. Every failure the user can act on is one line on stderr and a non-zero exit, never a
+    traceback; an unexpected error is one line too (with --verbose, its traceback, secrets masked)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if getattr(args, "action", None) in ("release", "revalidate") and not args.release_id:
-        parser.error(f"quality {args.action} needs a RELEASE_ID")
+    _check(parser, args)
     try:
         return args.func(args)
     except TradewatchError as exc:
         print(f"tradewatch: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system: a folder that does not exist, a full disk, no permission
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"tradewatch: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tradewatch: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: still one line, and never a secret
+        from tradewatch.redact import redact
+
+        secrets = _secrets()
+        if args.verbose:
+            import traceback
+
+            print(redact("".join(traceback.format_exception(exc)), secrets), file=sys.stderr, end="")
+        print(f"tradewatch: unexpected {type(exc).__name__}: {redact(' '.join(str(exc).split()), secrets)[:500]} "
+              "(run again with --verbose for the traceback; please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -31,13 +31,15 @@ def transport_for(settings: Settings, publisher: Publisher) -> Transport:
     """Replay of the release archive, or the live API with the publisher's key added at send time."""
     if settings.source_mode == "replay":
         return ReplayTransport(settings.archive_dir)
+    if publisher.key is None:
+        return HttpTransport(settings.http)
     key = settings.sources[publisher.name].api_key.reveal()
-    if not key and publisher.key_required:
-        raise TradewatchError(f"{publisher.key_variable} is not set: {publisher.title} requires an API key. Get "
-                              f"one at {publisher.key_signup}, or run on the sample archive "
+    if not key and publisher.key.required:
+        raise TradewatchError(f"{publisher.key.variable} is not set: {publisher.title} requires an API key. Get "
+                              f"one at {publisher.key.signup}, or run on the sample archive "
                               "(TRADEWATCH_SOURCE_MODE=replay)")
-    secret = {publisher.key_param: key} if key else {}
-    return HttpTransport(settings.http, **{f"secret_{publisher.key_location}": secret})
+    secret = {publisher.key.param: key} if key else {}
+    return HttpTransport(settings.http, **{f"secret_{publisher.key.location}": secret})
 
 
 def plan(settings: Settings, logical_date: str) -> list[dict]:
@@ -64,7 +66,7 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
         months = [format_month(m) for m in sources.release_periods(name, settings.start_month, ref)]
         # the newest release is fetched again in the run whose reference month is one of the dataset's months
         latest = months[-1] if months and ref.month in ds.release_months else None
-        if getattr(publisher, "BACKFILL", True):
+        if publisher.backfills:
             wanted = [m for m in months if (name, m) not in known or m == latest or m in revision]
         else:  # the publisher serves only what is in force now (USITC's current HTS revision)
             wanted = months[-1:]
@@ -76,14 +78,13 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
 
 def expected_release(settings: Settings, dataset: str, period: str) -> date:
     """The day by which `period` of `dataset` is normally published (the publisher's calendar)."""
-    module = sources.publisher_of(dataset)
-    calendar = settings.sources[module.PUBLISHER.name]
+    publisher = sources.publisher_of(dataset)
     month = parse_month(period)
-    months_after = calendar.release_months_after
-    if sources.skips_month(module, add_months(month, 1)):
+    months_after = publisher.calendar.months_after
+    if publisher.skips_month(add_months(month, 1)):
         months_after += 1  # a period that includes the next month (GACC's January-February) comes out later
     due = add_months(month, months_after)
-    return date(due.year, due.month, calendar.release_day)
+    return date(due.year, due.month, settings.sources[publisher.name].release_day)
 
 
 def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | None = None,
@@ -96,15 +97,15 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
     `wait_until`, the moment to try again: the DAG defers the task until then instead of failing the run.
     """
     today = date.fromisoformat(as_of) if as_of else date.today()
-    module = sources.publisher_of(dataset)
-    ds = module.DATASETS[dataset]
+    publisher = sources.publisher_of(dataset)
+    ds = publisher.datasets[dataset]
     skipped = [p for p in periods if parse_month(p).month not in ds.release_months]
     if skipped:  # e.g. an annual dataset asked for months other than December: there is nothing to fetch
         log.info("%s has releases for %s only: nothing to fetch for %s", dataset, sources.release_months_text(ds),
                  ", ".join(skipped))
         periods = [p for p in periods if p not in skipped]
     source = settings.sources[ds.source]
-    client = SourceClient(module, transport_for(settings, module.PUBLISHER), source.base_url, source.index_urls)
+    client = SourceClient(publisher, transport_for(settings, publisher), source.base_url, source.pages)
     zone = LandingZone(settings.landing_dir)
     landed, not_published, late, failures = [], [], [], []
     for index, period in enumerate(periods, start=1):
@@ -187,7 +188,7 @@ def load(settings: Settings, dataset: str) -> dict:
                 counts["unchanged"] += 1
             else:
                 todo.append(release)
-        batched = hasattr(sources.publisher_of(dataset), "stage_files")
+        batched = sources.publisher_of(dataset).stage_files is not None
         done = 0
         groups = consecutive_batches(todo, lambda r: sum(p.bytes for p in r.parts), BATCH_BYTES) if batched \
             else [[release] for release in todo]
@@ -337,6 +338,8 @@ def summary(settings: Settings) -> str:
                 lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f}  {yoys}")
         if _has_table(con, "marts", "commodity_trade_monthly"):
             lines += _china_reported_commodities(con)
+        if _has_table(con, "marts", "tariff_rates_daily"):
+            lines += _tariff_key_dates(con)
         if _has_table(con, "marts", "prices_monthly"):
             lines.append("\n  marts.prices_monthly, latest month of each series (index level, YoY %):")
             for country, code, period, value, yoy, prelim in con.execute(
@@ -370,6 +373,23 @@ def _china_reported_commodities(con, periods: int = 14) -> list[str]:
                  for v, w, d in ((re_t, 13, 0), (re_usd, 8, 1), (soy_mt, 12, 2), (soy_usd, 8, 1))]
         out.append(f"  {label:<10} {' '.join(cells)}")
     return out
+
+
+def _tariff_key_dates(con, min_change_pp: float = 0.25) -> list[str]:
+    """The dates each side's trade-weighted tariff moved (fixed base-year weights), with the events of the day."""
+    lines = ["\n  marts.tariff_rates_daily: trade-weighted tariff on the other side's goods, stacked line by line, "
+             "fixed base-year weights (real reference or warehouse imports, never synthetic):",
+             f"  {'side':<5} {'from':<10} {'total %':>8} {'additional %':>13} {'covered %':>10}  weights  events"]
+    rows = con.execute(
+        "SELECT imposing_side, change_date, total_rate_pct, additional_rate_pct, covered_share_pct, weight_year, "
+        "coalesce(events, ''), total_rate_pct - lag(total_rate_pct) OVER (PARTITION BY imposing_side "
+        "ORDER BY change_date) FROM marts.tariff_rates_daily WHERE weighting = 'fixed_base_year' "
+        "AND hs_level = 'TOTAL' ORDER BY imposing_side DESC, change_date").fetchall()
+    for side, day, total, additional, covered, year, events, change in rows:
+        if change is None or abs(change) >= min_change_pp:
+            lines.append(f"  {side:<5} {day:%Y-%m-%d} {total:>8.1f} {additional:>13.1f} {covered or 0:>10.1f}  "
+                         f"{year:<7}  {events.replace(',', ' ')}")
+    return lines
 
 
 def _has_table(con, schema: str, table: str) -> bool:

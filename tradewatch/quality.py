@@ -11,11 +11,14 @@ import ctypes
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from expectations import suite_parameters
-from expectations.runner import SuiteOutcome, SuiteRunner
+from expectations.runner import SuiteOutcome, SuiteRunner, render_page
+from tradewatch import data_docs
 from tradewatch.batching import consecutive_batches
 from tradewatch.errors import QualityGateFailed, TradewatchError
 from tradewatch.settings import Settings
@@ -93,9 +96,26 @@ def _run(settings: Settings, targets: list[dict]) -> list[ValidationResult]:
         _return_freed_memory()
         if len(targets) > 24:
             log.info("%s: validated %d of %d release(s)", chunk[-1]["dataset"], len(results), len(targets))
-    for runner in runners.values():
-        log.info("%s: Data Docs at %s", runner.dataset, runner.build_docs())
+    if runners:
+        started = time.time() - 1.0
+        for runner in runners.values():
+            runner.build_docs()
+        write_docs(settings, since=started)
     return results
+
+
+def write_docs(settings: Settings, since: float = 0.0, restore: bool = False) -> Path:
+    """Make the Data Docs pages written since `since` (0: all of them) load nothing from the network, with
+    `restore` render the pages of validations that have none from their stored results, and write the index of
+    every validation recorded (tradewatch.data_docs). Returns the index."""
+    docs = docs_dir(settings)
+    data_docs.make_offline(docs, since)
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        if restore and (restored := data_docs.restore_missing(con, docs, render_page)):
+            log.warning("Data Docs: rendered %d missing page(s) from audit.validations", restored)
+        index = data_docs.write_index(con, docs)
+    log.info("Data Docs: %s", index)
+    return index
 
 
 def _return_freed_memory() -> None:

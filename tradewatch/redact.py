@@ -18,10 +18,10 @@ def strip_secret_params(url: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each secret in text by '***'."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+    """Replace every occurrence of each secret in text by '***' (the longest first, so a secret that contains
+    another, such as a URL and its password, is masked whole)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
     return re.sub(r"(?i)([?&](?:key|api_key|registrationkey)=)[^&\s'\"]+", r"\1***", text)
 
 

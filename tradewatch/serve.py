@@ -6,22 +6,27 @@
 - Parquet (`serving/parquet/current/<mart>.parquet`): each publication in its own folder, `current` a symlink
   swapped by rename; the last few publications are kept.
 - PostgreSQL, when TRADEWATCH_SERVING_URL (or the Airflow connection `tradewatch_serving`) names one: see
-  tradewatch.serving_pg (one transaction: build a new schema, swap it in).
+  tradewatch.serving_pg (stage a new schema, swap it in with one transaction).
 
-The refresh's private warehouse is never what readers open, so a reader never blocks the next refresh.
+The refresh's private warehouse is never what readers open, so a reader never blocks the next refresh; and publishing
+holds it (read-only) only while it writes the new files, never while PostgreSQL makes it wait.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from tradewatch.errors import TradewatchError
 from tradewatch.notifiers import ConnectionLookup
 from tradewatch.settings import Settings
 from tradewatch.sql import identifier, literal
@@ -58,12 +63,13 @@ def marts(con: duckdb.DuckDBPyConnection) -> list[Mart]:
 
 
 def write_snapshot(con: duckdb.DuckDBPyConnection, tables: list[Mart], target: Path, publication_id: str) -> Path:
-    """Copy the marts into a new DuckDB file beside `target`, then rename it over `target` (atomic)."""
+    """Copy the marts into a new, hidden DuckDB file beside `target`, checkpointed, read-only and synced; return it.
+    `install_snapshot` renames it over `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a publish that was killed
         stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{publication_id}.tmp")
-    con.execute(f"ATTACH {literal(str(tmp))} AS tw_snapshot")
+    con.execute(f"ATTACH {literal(str(tmp))} AS tw_snapshot (READ_WRITE)")
     try:
         con.execute("CREATE SCHEMA tw_snapshot.marts")
         for mart in tables:
@@ -81,20 +87,29 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, tables: list[Mart], target: P
         con.execute("DETACH tw_snapshot")
     os.chmod(tmp, 0o444)
     _fsync(tmp)
-    os.replace(tmp, target)
+    return tmp
+
+
+def install_snapshot(staged: Path, target: Path) -> Path:
+    """Rename the staged snapshot over `target` (atomic: a reader has the old file or the new one)."""
+    os.replace(staged, target)
     _fsync(target.parent)
     return target
 
 
-def write_parquet(con: duckdb.DuckDBPyConnection, tables: list[Mart], root: Path, publication_id: str,
-                  keep: int = 3) -> Path:
-    """One folder per publication; `current` is a symlink swapped by rename."""
+def write_parquet(con: duckdb.DuckDBPyConnection, tables: list[Mart], root: Path, publication_id: str) -> Path:
+    """Every mart as Parquet in a folder of its own, `releases/<publication id>`; `link_parquet` makes it current."""
     folder = root / "releases" / publication_id
     folder.mkdir(parents=True, exist_ok=False)
     for mart in tables:
         con.execute(f"COPY marts.{identifier(mart.name)} TO {literal(str(folder / (mart.name + '.parquet')))} "
                     "(FORMAT parquet, COMPRESSION zstd)")
     (folder / "_PUBLICATION").write_text(publication_id + "\n")
+    return folder
+
+
+def link_parquet(root: Path, publication_id: str, keep: int = 3) -> Path:
+    """`current` becomes a symlink to this publication's folder, swapped by rename; the last `keep` are kept."""
     link, tmp_link = root / "current", root / f".current.{publication_id}"
     for stale in root.glob(".current.*"):
         stale.unlink(missing_ok=True)
@@ -107,6 +122,17 @@ def write_parquet(con: duckdb.DuckDBPyConnection, tables: list[Mart], root: Path
     return link
 
 
+def _remove_unfinished(root: Path) -> None:
+    """Parquet folders newer than `current` were written by a publish that did not finish (publishes are
+    serialised, and `current` moves last)."""
+    if not (root / "releases").is_dir():
+        return
+    current = (root / "current").resolve().name if (root / "current").is_symlink() else ""
+    for folder in (root / "releases").iterdir():
+        if folder.is_dir() and folder.name > current:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -115,25 +141,53 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def publish(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
-    """Publish every mart: PostgreSQL first (if configured), then the DuckDB snapshot and Parquet.
+@contextmanager
+def _one_publish_at_a_time(directory: Path) -> Iterator[None]:
+    """An exclusive lock on `directory/.publish.lock` for the whole publish (released if the process dies): two
+    publishes would otherwise remove each other's staged files. The warehouse is opened read-only, so its own lock
+    no longer serialises them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".publish.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another publish is running: waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
-    PostgreSQL goes first so that if it fails, nothing at all has changed for any reader."""
+
+def publish(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
+    """Publish every mart: PostgreSQL (if configured), the DuckDB snapshot and Parquet, in that order.
+
+    The warehouse is open (read-only) only while the snapshot file and the Parquet folder are written; PostgreSQL is
+    then loaded from the snapshot file, so however long PostgreSQL makes the swap wait, the warehouse is free for
+    the other commands. The files are swapped in after PostgreSQL has committed: if PostgreSQL fails, nothing at
+    all has changed for any reader."""
     from tradewatch import serving_pg
 
     publication_id = new_publication_id()
     serving = settings.serving
+    target = serving_pg.target(settings, lookup)
+    snapshot, parquet_root = serving.directory / SNAPSHOT_NAME, serving.directory / "parquet"
     result: dict = {"publication_id": publication_id}
-    with open_warehouse(settings.duckdb_path) as con:
-        tables = marts(con)
-        if not tables:
-            raise RuntimeError("the warehouse has no marts to publish; run the refresh (dbt build) first")
-        target = serving_pg.target(settings, lookup)
-        if target is not None:
-            result["postgres"] = serving_pg.publish(con, tables, target, publication_id)
-        result["snapshot"] = str(write_snapshot(con, tables, serving.directory / SNAPSHOT_NAME, publication_id))
-        result["parquet"] = str(write_parquet(con, tables, serving.directory / "parquet", publication_id,
-                                              serving.keep_publications))
+    with _one_publish_at_a_time(serving.directory):
+        _remove_unfinished(parquet_root)
+        with open_warehouse(settings.duckdb_path, read_only=True) as con:
+            tables = marts(con)
+            if not tables:
+                raise TradewatchError("the warehouse has no marts to publish yet: run the refresh first (make demo, "
+                                      "or the DAG), or `tradewatch build` after loading releases")
+            staged = write_snapshot(con, tables, snapshot, publication_id)
+            folder = write_parquet(con, tables, parquet_root, publication_id)
+        try:
+            if target is not None:
+                result["postgres"] = serving_pg.publish(staged, tables, target, publication_id)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        result["snapshot"] = str(install_snapshot(staged, snapshot))
+        result["parquet"] = str(link_parquet(parquet_root, publication_id, serving.keep_publications))
     result["marts"] = [m.name for m in tables]
     log.info("published %d marts as %s: snapshot %s, parquet %s%s", len(tables), publication_id,
              result["snapshot"], result["parquet"], ", PostgreSQL" if target is not None else "")

@@ -138,7 +138,7 @@ def test_the_refresh_runs_on_the_celery_deployment(tmp_path, postgres_server, re
     with psycopg.connect(postgres_server.url(), autocommit=True) as admin:  # the test server is shared: start clean
         for database in ("airflow", "tradewatch_serving"):
             admin.execute(f"DROP DATABASE IF EXISTS {database}")
-        for role in ("airflow", "tradewatch", "tradewatch_reader"):
+        for role in ("airflow", "tradewatch", "tradewatch_reader", "tradewatch_readers"):
             admin.execute(f"DROP ROLE IF EXISTS {role}")
     run_script("deploy/postgres-init.sh", pg_env, logs / "postgres-init.log")
     init_env = {**compose.service_environment("airflow-init", SECRETS), **env}
@@ -174,9 +174,11 @@ def test_the_refresh_runs_on_the_celery_deployment(tmp_path, postgres_server, re
 
     import duckdb
 
+    # US: 18 months x 5 partners; China: 16 periods x the 12 regions of the sample that GACC's label seed maps
+    balance_rows = 18 * 5 + 16 * 12
     with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM marts.trade_balance_monthly").fetchall() == [(18 * 5 + 16 * 5,)]
+        assert con.execute("SELECT count(*) FROM marts.trade_balance_monthly").fetchall() == [(balance_rows,)]
     reader = postgres_server.url("tradewatch_reader", SECRETS["SERVING_READER_PASSWORD"], "tradewatch_serving")
     with psycopg.connect(reader) as conn:
-        assert conn.execute("SELECT count(*) FROM marts.trade_balance_monthly").fetchall() == [(18 * 5 + 16 * 5,)]
+        assert conn.execute("SELECT count(*) FROM marts.trade_balance_monthly").fetchall() == [(balance_rows,)]
         assert conn.execute("SELECT count(*) FROM marts.anomalies").fetchall()[0][0] > 0

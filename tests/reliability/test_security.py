@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import Reply, make_settings
 from tests.reliability.conftest import Fault, scenario
-from tradewatch import alerts, cli, pipeline, serve, serving_pg
+from tradewatch import alerts, cli, pipeline, serve, serving_pg, serving_roles
 from tradewatch.errors import ConfigurationError, SourceError
 from tradewatch.http import Request
 from tradewatch.sources import census
@@ -85,10 +85,11 @@ def test_the_serving_role_cannot_write(tmp_path, postgres_server):
         admin.execute("CREATE DATABASE reliability_serving")
     settings = make_settings(tmp_path, TRADEWATCH_SERVING_URL=postgres_server.url(dbname="reliability_serving"),
                              TRADEWATCH_SERVING_READER="reliability_reader",
+                             TRADEWATCH_SERVING_READER_GROUP="reliability_readers",
                              TRADEWATCH_SERVING_READER_PASSWORD="rr-pw")
     with open_warehouse(settings.duckdb_path) as con:
         con.execute("CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT 1 AS a")
-    serving_pg.init(serving_pg.target(settings))
+    serving_roles.init(serving_pg.target(settings))
     serve.publish(settings)
     url = postgres_server.url("reliability_reader", "rr-pw", "reliability_serving")
     for statement in ("INSERT INTO marts.t VALUES (2)", "UPDATE marts.t SET a = 3", "DELETE FROM marts.t",

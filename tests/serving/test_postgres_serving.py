@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from tests.conftest import make_settings
-from tradewatch import serve, serving_pg
+from tradewatch import serve, serving_pg, serving_roles
 from tradewatch.errors import TradewatchError
 from tradewatch.warehouse import open_warehouse
 
@@ -24,17 +24,19 @@ READER_PASSWORD = "reader-pw-123"
 def serving_db(postgres_server):
     """A fresh database owned by a role that may create roles (not a superuser), and a unique reader name."""
     suffix = uuid.uuid4().hex[:8]
-    owner, database, reader = f"owner_{suffix}", f"serving_{suffix}", f"reader_{suffix}"
+    owner, database, reader, group = f"owner_{suffix}", f"serving_{suffix}", f"reader_{suffix}", f"readers_{suffix}"
     with psycopg.connect(postgres_server.url(), autocommit=True) as admin:
         admin.execute(f"CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD 'owner-pw'")
         admin.execute(f"CREATE DATABASE {database} OWNER {owner}")
     return {"url": postgres_server.url(owner, "owner-pw", database), "reader": reader, "database": database,
+            "group": group, "owner": owner,
             "reader_url": postgres_server.url(reader, READER_PASSWORD, database), "server": postgres_server}
 
 
-def settings_for(tmp_path, db):
+def settings_for(tmp_path, db, **overrides):
     return make_settings(tmp_path, TRADEWATCH_SERVING_URL=db["url"], TRADEWATCH_SERVING_READER=db["reader"],
-                         TRADEWATCH_SERVING_READER_PASSWORD=READER_PASSWORD)
+                         TRADEWATCH_SERVING_READER_GROUP=db["group"],
+                         TRADEWATCH_SERVING_READER_PASSWORD=READER_PASSWORD, **overrides)
 
 
 def build_marts(settings, version: int, rows: int) -> None:
@@ -62,8 +64,8 @@ def reader_query(url: str, sql: str):
 def test_publish_serves_every_mart_to_a_reader_that_can_only_read(tmp_path, serving_db):
     settings = settings_for(tmp_path, serving_db)
     target = serving_pg.target(settings)
-    assert serving_pg.init(target)[0].startswith("created role")
-    assert serving_pg.init(target)[0].startswith("set the password")  # idempotent
+    assert serving_roles.init(target)[0].startswith("created role")
+    assert serving_roles.init(target)[0].startswith("set the password")  # idempotent
     build_marts(settings, 1, 500)
     result = serve.publish(settings)
     assert result["postgres"]["rows"] == {"trade_balance_monthly": 117, "trade_monthly": 500}
@@ -102,7 +104,7 @@ def test_publish_serves_every_mart_to_a_reader_that_can_only_read(tmp_path, serv
 
 def test_readers_in_a_loop_never_see_a_missing_table_or_a_mixed_state(tmp_path, serving_db):
     settings = settings_for(tmp_path, serving_db)
-    serving_pg.init(serving_pg.target(settings))
+    serving_roles.init(serving_pg.target(settings))
     sizes = {1: 400, 2: 900, 3: 250, 4: 700}
     build_marts(settings, 1, sizes[1])
     serve.publish(settings)
@@ -138,7 +140,7 @@ def test_readers_in_a_loop_never_see_a_missing_table_or_a_mixed_state(tmp_path, 
 
 def test_a_failed_publish_changes_nothing_for_any_reader(tmp_path, serving_db, monkeypatch):
     settings = settings_for(tmp_path, serving_db)
-    serving_pg.init(serving_pg.target(settings))
+    serving_roles.init(serving_pg.target(settings))
     build_marts(settings, 1, 300)
     first = serve.publish(settings)
     snapshot_before = (settings.serving.directory / serve.SNAPSHOT_NAME).read_bytes()
@@ -154,7 +156,7 @@ def test_a_failed_publish_changes_nothing_for_any_reader(tmp_path, serving_db, m
         return copy(*args, **kwargs)
 
     monkeypatch.setattr(serving_pg, "_copy_table", failing_copy)
-    with pytest.raises(psycopg.Error):
+    with pytest.raises(TradewatchError, match="publishing to the serving database: could not extend file"):
         serve.publish(settings)
     url = serving_db["reader_url"]
     assert reader_query(url, "SELECT publication_id FROM marts.publication") == [(first["publication_id"],)]
@@ -178,7 +180,7 @@ def test_publish_without_init_says_what_to_do_and_keeps_the_password_out(tmp_pat
 
 def test_marts_periods_survive_as_dates(tmp_path, serving_db):
     settings = settings_for(tmp_path, serving_db)
-    serving_pg.init(serving_pg.target(settings))
+    serving_roles.init(serving_pg.target(settings))
     build_marts(settings, 1, 5)
     serve.publish(settings)
     assert reader_query(serving_db["reader_url"], "SELECT min(period_month) FROM marts.trade_monthly") == [

@@ -140,7 +140,7 @@ def doc_queries() -> list[str]:
 def test_every_example_query_in_the_docs_runs_on_the_snapshot_and_on_postgresql(demo_warehouse, postgres_server):
     import psycopg
 
-    from tradewatch import serving_pg
+    from tradewatch import serving_pg, serving_roles
 
     settings, published = demo_warehouse
     queries = doc_queries()
@@ -156,8 +156,9 @@ def test_every_example_query_in_the_docs_runs_on_the_snapshot_and_on_postgresql(
         admin.execute("CREATE DATABASE docs_examples")
     pg_settings = make_settings(settings.data_dir, TRADEWATCH_ARCHIVE_DIR=str(settings.archive_dir),
                                 TRADEWATCH_SERVING_URL=postgres_server.url(dbname="docs_examples"),
-                                TRADEWATCH_SERVING_READER="docs_reader", TRADEWATCH_SERVING_READER_PASSWORD="r-pw")
-    serving_pg.init(serving_pg.target(pg_settings))
+                                TRADEWATCH_SERVING_READER="docs_reader", TRADEWATCH_SERVING_READER_GROUP="docs_readers",
+                                TRADEWATCH_SERVING_READER_PASSWORD="r-pw")
+    serving_roles.init(serving_pg.target(pg_settings))
     serve.publish(pg_settings)
     with psycopg.connect(postgres_server.url("docs_reader", "r-pw", "docs_examples")) as conn:
         on_postgres = [conn.execute(q).fetchall() for q in queries]

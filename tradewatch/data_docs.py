@@ -1,0 +1,258 @@
+"""Great Expectations Data Docs that keep every validation of every dataset and work offline.
+
+GX renders one HTML page per validation result and per suite; tradewatch keeps those pages and does three things
+around them:
+- GX's own index is never built: its index builder deletes every page its context does not know, and each suite
+  runner has an ephemeral context of its own, so every validate task used to delete the pages of every other
+  dataset and of every earlier run;
+- each page GX writes is pointed at the CSS, JavaScript, fonts and images it needs under `static/` in the docs folder
+  (copied from `tradewatch/data_docs_vendor`, files taken unmodified from npm, see its NOTICE.md) instead of nine
+  CDNs; Vega's scripts are dropped from pages that draw no chart;
+- `index.html` is ours, written from `audit.validations` (every validation recorded, whatever suite, run or chunk
+  produced it) joined with `audit.releases`, and from the pages found on disk: every validation by dataset, release
+  and verdict, failures first, with links to its GX page and its JSON result. One static file, no script, nothing
+  fetched.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import duckdb
+
+VENDOR = Path(__file__).resolve().parent / "data_docs_vendor"
+
+#: GX 1.x's CDN URLs (templates page.j2, js_script_imports.j2, index_page.j2) -> the file in VENDOR
+CDN = {
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap-4.3.1/bootstrap.min.css",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "bootstrap-4.3.1/bootstrap.min.js",
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery-3.7.1/jquery.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper.js-1.12.9/popper.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css":
+        "bootstrap-table-1.19.1/bootstrap-table.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js":
+        "bootstrap-table-1.19.1/bootstrap-table.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
+        "bootstrap-table-1.19.1/extensions/filter-control/bootstrap-table-filter-control.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
+        "bootstrap-table-1.19.1/extensions/filter-control/bootstrap-table-filter-control.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
+        "bootstrap-table-1.19.1/extensions/filter-control/bootstrap-table-filter-control.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
+        "bootstrap-datepicker-1.9.0/bootstrap-datepicker.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
+        "bootstrap-datepicker-1.9.0/bootstrap-datepicker.min.js",
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css":
+        "bootstrap-dark-1.1.0/bootstrap-prefers-dark.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css":
+        "fontawesome-free-6.6.0/css/all.min.css",
+}
+#: GX's own images on S3 -> the copies GX puts in static/images (the dark logo has no local copy: the light one)
+GX_IMAGES = re.compile(r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/([\w.-]+?)(\?[^\"')]*)?"
+                       r"(?=[\"')])")
+_LOCAL_IMAGE = {"full_logo_dark.png": "logo-long.png"}
+_VEGA = re.compile(r'<script src="https://cdn\.jsdelivr\.net/npm/vega(?:-lite|-embed)?@\d+"></script>\n?')
+_INTEGRITY = re.compile(r'\s+(?:integrity="[^"]*"|crossorigin="[^"]*")')
+_TAG = re.compile(r"<(?:script|link)\b[^>]*>")
+_STATIC = re.compile(r'(href|src)="(?:\.\./)*static/')
+
+
+def install_assets(docs_dir: Path) -> Path:
+    """Copy the vendored files (and their licences) to `docs_dir/static/vendor`, where the pages find them."""
+    target = docs_dir / "static" / "vendor"
+    for source in VENDOR.rglob("*"):
+        if source.is_file():
+            copy = target / source.relative_to(VENDOR)
+            if not copy.exists() or copy.stat().st_size != source.stat().st_size:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, copy)
+    return target
+
+
+def offline_html(text: str, static: str) -> str:
+    """A GX page's HTML with every CDN file it loads served from `static` (the docs folder's static/, relative to
+    the page) instead."""
+
+    def local(tag: re.Match) -> str:
+        out = tag.group(0)
+        for url, file in CDN.items():
+            if f'"{url}"' in out:
+                return _INTEGRITY.sub("", out.replace(url, f"{static}/vendor/{file}"))
+        return _STATIC.sub(f'\\1="{static}/', out)  # GX's favicon link climbs one folder too few
+
+    if "vegaEmbed(" not in text:
+        text = _VEGA.sub("", text)
+    text = _TAG.sub(local, text)
+    return GX_IMAGES.sub(lambda m: f"{static}/images/{_LOCAL_IMAGE.get(m.group(1), m.group(1))}", text)
+
+
+def make_offline(docs_dir: Path, since: float = 0.0) -> int:
+    """Rewrite the GX pages under `docs_dir` changed since `since` (a timestamp; 0: all) to load nothing from the
+    network. Idempotent. Returns how many pages were rewritten."""
+    install_assets(docs_dir)
+    rewritten = 0
+    for page in docs_dir.rglob("*.html"):
+        if page.parent == docs_dir or page.stat().st_mtime < since:
+            continue  # our own index, or a page already done
+        static = Path(os.path.relpath(docs_dir / "static", page.parent)).as_posix()
+        text = page.read_text(encoding="utf-8")
+        if (offline := offline_html(text, static)) != text:
+            page.write_text(offline, encoding="utf-8")
+            rewritten += 1
+    return rewritten
+
+
+# --- the index ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Validation:
+    release_id: str
+    suite: str
+    success: bool
+    evaluated: int | None
+    failed: int | None
+    failed_expectations: str | None
+    result_path: str | None
+    validated_at: datetime
+    run_name: str | None
+    run_time: str | None
+    dataset: str | None
+    period: object
+    vintage: int | None
+    status: str | None
+
+
+def validations(con: duckdb.DuckDBPyConnection) -> list[Validation]:
+    """Every validation recorded, newest period first, with its release (when the validation names one)."""
+    rows = con.execute(
+        "SELECT v.release_id, v.suite, v.success, v.evaluated, v.failed, v.failed_expectations, v.result_path, "
+        "v.validated_at, json_extract_string(v.results, '$.meta.run_id.run_name'), "
+        "json_extract_string(v.results, '$.meta.run_id.run_time'), r.dataset, r.period, r.vintage, r.status "
+        "FROM audit.validations v LEFT JOIN audit.releases r USING (release_id) "
+        "ORDER BY coalesce(r.dataset, v.suite), r.period DESC NULLS LAST, v.validated_at DESC").fetchall()
+    return [Validation(*row) for row in rows]
+
+
+def gx_pages(docs_dir: Path) -> dict[tuple[str, str, str], str]:
+    """(suite, run name, run time) -> the GX page of that validation, relative to docs_dir
+    (GX writes validations/<suite>/<run name>/<run time>/<batch>.html)."""
+    pages = {}
+    for page in (docs_dir / "validations").glob("*/*/*/*.html"):
+        run_time, run_name, suite = page.parent.name, page.parent.parent.name, page.parent.parent.parent.name
+        pages[(suite, run_name, run_time)] = page.relative_to(docs_dir).as_posix()
+    return pages
+
+
+def _run_time_key(run_time: str | None) -> str:
+    """GX's directory name for a run time (RunIdentifier: %Y%m%dT%H%M%S.%fZ, UTC)."""
+    if not run_time:
+        return ""
+    return datetime.fromisoformat(run_time).astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def _link(href: str | None, text: str) -> str:
+    return f'<a href="{html.escape(quote(href))}">{html.escape(text)}</a>' if href else ""
+
+
+def _row(v: Validation, page: str | None, docs_dir: Path, anchor: bool = False) -> str:
+    verdict = "passed" if v.success else "FAILED"
+    result = (os.path.relpath(v.result_path, docs_dir) if v.result_path and Path(v.result_path).exists() else None)
+    links = " · ".join(filter(None, (_link(page, "page"), _link(result, "JSON")))) or "—"
+    first = (v.failed_expectations or "").split("\n")[0]
+    period = f"{v.period:%Y-%m}" if v.period else ""
+    anchor_id = f' id="{html.escape(v.release_id)}"' if anchor else ""
+    return (f'<tr class="{verdict.lower()}"{anchor_id}><td>{period}</td>'
+            f"<td><code>{html.escape(v.release_id)}</code></td><td>{v.vintage or ''}</td><td>{verdict}</td>"
+            f"<td>{html.escape(v.status or '')}</td><td>{v.failed or 0} / {v.evaluated or 0}</td>"
+            f"<td>{v.validated_at:%Y-%m-%d %H:%M}</td><td>{links}</td>"
+            f'<td class="why">{html.escape(first[:300])}</td></tr>')
+
+
+_HEAD = ("<tr><th>period</th><th>release</th><th>vintage</th><th>verdict</th><th>status now</th><th>failed / "
+         "expectations</th><th>validated (UTC)</th><th>result</th><th>first failure</th></tr>")
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222}
+h1{font-size:1.4em} h2{font-size:1.15em;margin-top:28px;border-bottom:1px solid #ddd} .meta{color:#555}
+table{border-collapse:collapse;font-size:.85em} td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;
+vertical-align:top} tr.failed td{color:#a00} .why{max-width:520px} nav a{margin-right:12px} code{font-size:.95em}
+"""
+
+
+def render_index(found: list[Validation], pages: dict[tuple[str, str, str], str], docs_dir: Path,
+                 generated: datetime | None = None) -> str:
+    generated = generated or datetime.now(UTC)
+    by_dataset: dict[str, list[Validation]] = defaultdict(list)
+    for v in found:
+        by_dataset[v.dataset or v.suite].append(v)
+
+    def page_of(v: Validation) -> str | None:
+        return pages.get((v.suite, v.run_name or v.release_id, _run_time_key(v.run_time)))
+
+    failed = [v for v in found if not v.success]
+    passed = len(found) - len(failed)
+    missing = sum(page_of(v) is None for v in found)
+    nav = " ".join(f'<a href="#{html.escape(d)}">{html.escape(d)} ({len(vs)})</a>' for d, vs in by_dataset.items())
+    parts = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tradewatch: Data Docs</title>'
+             f"<style>{CSS}</style></head><body><h1>Data quality: every release validated</h1>"
+             f'<p class="meta">{len(found)} validations of {len(by_dataset)} datasets: {passed} passed, '
+             f"{len(failed)} failed · from audit.validations, generated {generated:%Y-%m-%d %H:%M} UTC · each page "
+             "is Great Expectations' own rendering of one validation result"
+             + (f" · {missing} without a page (validated before every page was kept): `tradewatch quality docs` "
+                "renders them from their stored results" if missing else "")
+             + f"</p><nav>{nav}</nav>"]
+    if failed:
+        parts.append(f'<h2 id="failed">Failed validations ({len(failed)})</h2><table>{_HEAD}'
+                     + "".join(_row(v, page_of(v), docs_dir) for v in failed) + "</table>")
+    anchored: set[str] = set()  # the newest validation of each release can be linked to: index.html#<release id>
+
+    def row(v: Validation) -> str:
+        first = v.release_id not in anchored
+        anchored.add(v.release_id)
+        return _row(v, page_of(v), docs_dir, anchor=first)
+
+    for dataset, rows in by_dataset.items():
+        suite = (docs_dir / "expectations" / f"{rows[0].suite}.html")
+        suite_link = f" · {_link(suite.relative_to(docs_dir).as_posix(), 'the suite')}" if suite.exists() else ""
+        parts.append(f'<h2 id="{html.escape(dataset)}">{html.escape(dataset)}</h2><p class="meta">{len(rows)} '
+                     f"validations, {sum(not v.success for v in rows)} failed{suite_link}</p><table>{_HEAD}"
+                     + "".join(row(v) for v in rows) + "</table>")
+    if not found:
+        parts.append("<p>No release validated yet: run the refresh.</p>")
+    return "".join(parts) + "</body></html>\n"
+
+
+def restore_missing(con: duckdb.DuckDBPyConnection, docs_dir: Path, render: Callable[[dict], str]) -> int:
+    """Render, from the result stored in audit.validations, the page of every validation that has none (those
+    deleted by GX's index builder before tradewatch kept them all). Returns how many were written."""
+    pages, written = gx_pages(docs_dir), 0
+    for v in validations(con):
+        if not v.run_name or not v.run_time or (v.suite, v.run_name, _run_time_key(v.run_time)) in pages:
+            continue
+        stored = con.execute("SELECT results FROM audit.validations WHERE release_id = ? AND suite = ? AND "
+                             "validated_at = ?", [v.release_id, v.suite, v.validated_at]).fetchall()[0][0]
+        page = docs_dir / "validations" / v.suite / v.run_name / _run_time_key(v.run_time) / "result.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        static = Path(os.path.relpath(docs_dir / "static", page.parent)).as_posix()
+        page.write_text(offline_html(render(json.loads(stored)), static), encoding="utf-8")
+        written += 1
+    return written
+
+
+def write_index(con: duckdb.DuckDBPyConnection, docs_dir: Path) -> Path:
+    """Write docs_dir/index.html (atomically) from audit.validations and the pages on disk."""
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    page = render_index(validations(con), gx_pages(docs_dir), docs_dir)
+    index, tmp = docs_dir / "index.html", docs_dir / ".index.html.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, index)
+    return index
