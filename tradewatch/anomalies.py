@@ -347,7 +347,7 @@ class Event:
 
     @property
     def restrictive(self) -> bool:
-        if self.event_type in ("truce", "court"):
+        if self.event_type in ("truce", "court", "exemption"):  # an exemption lifts a tariff: relief
             return False
         if self.rate_before is not None and self.rate_after is not None:
             return self.rate_after > self.rate_before

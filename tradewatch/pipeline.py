@@ -301,6 +301,8 @@ def summary(settings: Settings) -> str:
                 lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f}  {yoys}")
         if _has_table(con, "marts", "commodity_trade_monthly"):
             lines += _china_reported_commodities(con)
+        if _has_table(con, "marts", "tariff_rates_daily"):
+            lines += _tariff_key_dates(con)
         if _has_table(con, "marts", "prices_monthly"):
             lines.append("\n  marts.prices_monthly, latest month of each series (index level, YoY %):")
             for country, code, period, value, yoy, prelim in con.execute(
@@ -334,6 +336,23 @@ def _china_reported_commodities(con, periods: int = 14) -> list[str]:
                  for v, w, d in ((re_t, 13, 0), (re_usd, 8, 1), (soy_mt, 12, 2), (soy_usd, 8, 1))]
         out.append(f"  {label:<10} {' '.join(cells)}")
     return out
+
+
+def _tariff_key_dates(con, min_change_pp: float = 0.25) -> list[str]:
+    """The dates each side's trade-weighted tariff moved (fixed base-year weights), with the events of the day."""
+    lines = ["\n  marts.tariff_rates_daily: trade-weighted tariff on the other side's goods, stacked line by line, "
+             "fixed base-year weights (real reference or warehouse imports, never synthetic):",
+             f"  {'side':<5} {'from':<10} {'total %':>8} {'additional %':>13} {'covered %':>10}  weights  events"]
+    rows = con.execute(
+        "SELECT imposing_side, change_date, total_rate_pct, additional_rate_pct, covered_share_pct, weight_year, "
+        "coalesce(events, ''), total_rate_pct - lag(total_rate_pct) OVER (PARTITION BY imposing_side "
+        "ORDER BY change_date) FROM marts.tariff_rates_daily WHERE weighting = 'fixed_base_year' "
+        "AND hs_level = 'TOTAL' ORDER BY imposing_side DESC, change_date").fetchall()
+    for side, day, total, additional, covered, year, events, change in rows:
+        if change is None or abs(change) >= min_change_pp:
+            lines.append(f"  {side:<5} {day:%Y-%m-%d} {total:>8.1f} {additional:>13.1f} {covered or 0:>10.1f}  "
+                         f"{year:<7}  {events.replace(',', ' ')}")
+    return lines
 
 
 def _has_table(con, schema: str, table: str) -> bool:

@@ -1,8 +1,9 @@
 """The static HTML report: one self-contained page (inline SVG and CSS, no script, no CDN) that works offline.
 
-Panels: the bilateral balance as each side reports it, the mirror gap, statutory vs effective tariffs with the
-events marked, the commodity baskets, prices, and the latest anomalies. Read from the published snapshot (what
-readers see), or from the warehouse when nothing has been published yet.
+Panels: the bilateral balance as each side reports it, the mirror gap, both sides' statutory tariffs day by day
+(additional and total) beside the effective US rate with the events marked, the commodity baskets, prices, and the
+latest anomalies. Read from the published snapshot (what readers see), or from the warehouse when nothing has been
+published yet.
 """
 
 from __future__ import annotations
@@ -133,14 +134,7 @@ def panels(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     gaps = [Line(direction, _series(con, gap_sql, [direction])) for direction in ("CN->US", "US->CN")]
     out.append(("The mirror gap", line_chart("Importer-reported minus exporter-reported, % of exporter-reported",
                                              gaps, "%", zero=True)))
-    tariff = [Line(label, _series(con, f"SELECT period_month, {column} FROM marts.tariff_rates_monthly WHERE "
-                                       "imposing_side = ? AND hs_level = 'TOTAL' ORDER BY 1", [side]))
-              for label, column, side in (("US statutory additional rate", "statutory_additional_rate_pct", "US"),
-                                          ("US effective rate (duty / value)", "effective_rate_pct", "US"),
-                                          ("China statutory additional rate", "statutory_additional_rate_pct", "CN"))]
-    out.append(("Tariffs: what is announced and what is collected", line_chart(
-        "Statutory vs effective tariff on the other side's goods; each dot a dated event (hover for it)",
-        tariff, "%", events)))
+    out.append(("Tariffs: the statutory rate, day by day, and what is collected", _tariff_chart(con, events)))
     basket_html = []
     basket_sql = ("SELECT period_month, value_usd / 1e6 FROM marts.commodity_trade_monthly WHERE basket = ? AND "
                   "reporter_iso3 = 'USA' AND flow = ? ORDER BY 1")
@@ -159,6 +153,41 @@ def panels(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     out.append(("Prices", line_chart("Year-on-year change", prices, "% YoY", zero=True)))
     out.append(("Latest anomalies", _anomalies(con)))
     return out
+
+
+def _steps(con: duckdb.DuckDBPyConnection, side: str, column: str, until: date) -> list[tuple[date, float]]:
+    """A daily tariff series (states from change_date to state_until) as a step line ending at `until`."""
+    points: list[tuple[date, float]] = []
+    for start, end, value in con.execute(
+            f"SELECT change_date, state_until, {column} FROM marts.tariff_rates_daily WHERE imposing_side = ? "
+            "AND weighting = 'fixed_base_year' AND hs_level = 'TOTAL' AND change_date <= ? ORDER BY 1",
+            [side, until]).fetchall():
+        if value is not None:
+            points += [(start, float(value)), (min(end or until, until), float(value))]
+    return points
+
+
+def _tariff_chart(con: duckdb.DuckDBPyConnection, events: Sequence[Marker]) -> str:
+    """Both sides' trade-weighted statutory rates (additional and total, at every change date) beside the US
+    effective rate (duty / value, monthly), with the events marked."""
+    if not _table(con, "tariff_rates_daily"):
+        return "<p>No tariff series yet.</p>"
+    latest = con.execute("SELECT max(period_month) FROM marts.tariff_rates_monthly").fetchall()[0][0]
+    changed = con.execute("SELECT max(change_date) FROM marts.tariff_rates_daily").fetchall()[0][0]
+    until = max(d for d in (latest, changed, date(2018, 12, 31)) if d is not None)
+    lines = [Line(f"{name} {kind}", _steps(con, side, column, until))
+             for side, name in (("US", "US"), ("CN", "China"))
+             for kind, column in (("total", "total_rate_pct"), ("additional", "additional_rate_pct"))]
+    lines.append(Line("US effective", _series(
+        con, "SELECT period_month, effective_rate_pct FROM marts.tariff_rates_monthly WHERE imposing_side = 'US' "
+             "AND hs_level = 'TOTAL' AND period_month >= DATE '2018-01-01' ORDER BY 1")))
+    weights = con.execute("SELECT string_agg(DISTINCT imposing_side || ' ' || weight_year, ', ' ORDER BY "
+                          "imposing_side || ' ' || weight_year) FROM marts.tariff_rates_daily WHERE "
+                          "weighting = 'fixed_base_year' AND hs_level = 'TOTAL'").fetchall()[0][0]
+    return line_chart(f"Trade-weighted tariff on the other side's goods (US on China's, China on the US's), stacked "
+                      f"line by line: total (MFN + additional) and additional, with weights of the year before the "
+                      f"measures ({weights}); US effective = calculated duty / value. Each dot a dated event (hover "
+                      "for it)", lines, "%", [m for m in events if m.when >= date(2018, 1, 1)])
 
 
 def _anomalies(con: duckdb.DuckDBPyConnection, limit: int = 25) -> str:

@@ -209,38 +209,35 @@ def test_effective_tariff_is_a_ratio_of_sums(built):
     assert ch85 == pytest.approx(100 * int(chapter["CAL_DUT_MO"]) / int(chapter["CON_VAL_MO"]), abs=1e-3)
 
 
-def test_statutory_tariff_recomputed_from_the_events_seed(built):
-    import csv
-
-    settings, archive = built
-    seed = list(csv.DictReader(open(Path(__file__).resolve().parents[2] / "dbt_project/seeds/tariff_measures.csv")))
-    mid_may = "2025-05-15"
-    weights_year = [f"2024-{m:02d}" for m in range(1, 13)]
-    total = sum(china_total(archive, "imports_hs", "GEN_VAL_MO", m) for m in weights_year)
-    hs6 = [r for m in weights_year for r in census_rows(archive, "imports_hs", m, "HS6") if r["CTY_CODE"] == "5700"]
-    hs2 = [r for m in weights_year for r in census_rows(archive, "imports_hs", m, "HS2") if r["CTY_CODE"] == "5700"]
-    expected = 0.0
-    for row in seed:
-        if (row["side"] != "US" or row["is_alternative"] == "true" or not row["rate_after"]
-                or row["instrument"] in ("truce", "court", "de_minimis")
-                or not ("CHN" in row["partner_scope"] or row["partner_scope"] in ("all", "all origins"))
-                or not row["date_effective"] <= mid_may <= (row["date_end"] or "9999-12-31")):
-            continue
-        scope = [c for c in row["hs_scope"].split(";") if c]
-        if scope == ["all"]:
-            share = 1.0
-        elif scope:
-            covered = sum(int(r["GEN_VAL_MO"]) for r in hs2 if r["I_COMMODITY"] in scope)
-            covered += sum(int(r["GEN_VAL_MO"]) for r in hs6 if any(len(c) > 2 and r["I_COMMODITY"].startswith(c)
-                                                                    for c in scope))
-            share = covered / total
-        else:
-            share = min(1.0, float(row["coverage_value_usd_bn"]) * 1e9 / total)
-        expected += float(row["rate_after"]) * share
-    (statutory,) = one(settings, "SELECT statutory_additional_rate_pct FROM marts.tariff_rates_monthly "
-                                 "WHERE imposing_side = 'US' AND hs_level = 'TOTAL' AND period_month = '2025-05-01'")
-    assert statutory == pytest.approx(expected, abs=1e-3)
-    assert 30 < statutory < 80  # fentanyl 20 + reciprocal 10 + Section 301 and 232 layers
+def test_monthly_statutory_rate_is_the_day_weighted_daily_series(built):
+    """April 2025 (five states: 10%, 34->84%, 125%, ...) and May 2025 recomputed from tariff_rates_daily in Python."""
+    settings, _ = built
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        states = con.execute(
+            "SELECT imposing_side, change_date, state_until, additional_rate_pct, total_rate_pct "
+            "FROM marts.tariff_rates_daily WHERE weighting = 'fixed_base_year' AND hs_level = 'TOTAL'").fetchall()
+        monthly = {(side, month.isoformat()): rates for side, month, *rates in con.execute(
+            "SELECT imposing_side, period_month, statutory_additional_rate_pct, statutory_total_rate_pct, "
+            "statutory_additional_rate_month_end_pct FROM marts.tariff_rates_monthly WHERE hs_level = 'TOTAL'"
+        ).fetchall()}
+    for side in ("US", "CN"):
+        for first, last in ((date(2025, 4, 1), date(2025, 4, 30)), (date(2025, 5, 1), date(2025, 5, 31))):
+            days, additional, total, month_end = 0, 0.0, 0.0, None
+            for s, start, until, add, tot in states:
+                if s != side:
+                    continue
+                overlap = (min(last, until or last) - max(first, start)).days + 1
+                if overlap > 0:
+                    days, additional, total = days + overlap, additional + add * overlap, total + tot * overlap
+                if start <= last <= (until or last):
+                    month_end = add
+            assert days == (last - first).days + 1
+            got = monthly[(side, first.isoformat())]
+            assert got[0] == pytest.approx(additional / days, abs=1e-3), (side, first)
+            assert got[1] == pytest.approx(total / days, abs=1e-3), (side, first)
+            assert got[2] == pytest.approx(month_end, abs=1e-3), (side, first)
+    # the US average of April 2025 lies between the month's lowest and highest state (125% reciprocal for 3 weeks)
+    assert 60 < monthly[("US", "2025-04-01")][0] < 120
 
 
 def test_baskets_and_hs4_lines_recomputed(built):
@@ -315,7 +312,7 @@ def test_dbt_docs_generate_works_and_documents_every_mart(built):
     transform.run_dbt(settings, "docs", "generate")
     manifest = json.loads((settings.data_dir / "dbt" / "target" / "manifest.json").read_text())
     marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
-    assert len(marts) == 8
+    assert len(marts) == 10
     for node in marts:
         assert node["description"], node["name"]
         assert node["config"]["contract"]["enforced"], node["name"]

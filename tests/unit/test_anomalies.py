@@ -158,6 +158,13 @@ def test_the_likely_cause_is_the_tightest_step_on_the_right_side_in_the_window()
     quiet = [e for e in EVENTS if e.effective.year == 2018]
     assert "no tariff step" in attach_events(may, quiet, {}, 6).likely_cause
 
+    # an exemption on the very lines (laptops out of the reciprocal tariff) is relief, never the cause of a fall
+    laptops = Series("basket:USA:CHN:import:laptops", "basket", "US imports of laptops", may.series.points,
+                     direction="CN->US", code="laptops")
+    exclusion = _event("US-X", "US", "exemption", "Electronics excluded", date(2025, 4, 5), scope="8471")
+    named = attach_events(detect(laptops, RULES)[-1], [*EVENTS, exclusion], {"laptops": ["847130"]}, 6)
+    assert named.likely_cause_event_id == "US-2" and "Electronics excluded" in named.events
+
 
 def marts_with_a_shock(tmp_path) -> duckdb.DuckDBPyConnection:
     """The marts the scan reads, with US imports from China falling in spring 2025."""

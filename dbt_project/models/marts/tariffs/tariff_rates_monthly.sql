@@ -1,5 +1,6 @@
--- Statutory additional tariff rates from the events, weighted by last year's imports, beside the effective US
--- rate (calculated duty / consumption value). See _tariffs__models.yml for the method and its caveats.
+-- Statutory tariff rates by month (the fixed base-year weighting of tariff_rates_daily, averaged over the days of
+-- the month, and the state on its last day), beside the effective US rate (calculated duty / consumption value).
+-- See _tariffs__models.yml for the method and its caveats.
 with
 
 us_lines as (
@@ -11,132 +12,90 @@ us_lines as (
 
 months as (
 
-    select distinct period_month from us_lines
+    select distinct
+        period_month,
+        cast(period_month + interval 1 month - interval 1 day as date) as month_end
+    from us_lines
 
 ),
 
-measures as (
+daily as (
+
+    select * from {{ ref('tariff_rates_daily') }}
+    where weighting = 'fixed_base_year'
+
+),
+
+-- the days of each state that fall in each month
+month_states as (
 
     select
-        *,
-        case when hs_scope is null or hs_scope = '' then [] else string_split(hs_scope, ';') end as scope_codes
-    from {{ ref('tariff_events') }}
-    where not is_alternative
-        and rate_after_pct is not null
-        and event_type = 'tariff'
+        m.period_month,
+        d.imposing_side,
+        d.hs_level,
+        d.hs_code,
+        d.additional_rate_pct,
+        d.total_rate_pct,
+        d.weight_year,
+        d.weight_source,
+        (least(m.month_end, coalesce(d.state_until, m.month_end))
+         - greatest(m.period_month, d.change_date) + 1) as days,
+        m.month_end between d.change_date and coalesce(d.state_until, m.month_end) as is_month_end
+    from months as m
+    inner join daily as d
+        on d.change_date <= m.month_end
+        and coalesce(d.state_until, m.month_end) >= m.period_month
 
 ),
 
-in_force as (
+statutory as (
 
-    select months.period_month, measures.*
-    from months
-    inner join measures
-        on measures.date_effective <= months.period_month + interval 14 day
-        and coalesce(measures.date_end, date '9999-12-31') >= months.period_month + interval 14 day
-
-),
-
--- weights: the previous calendar year's US imports from China, in total, by chapter, and by HS line
-us_year_lines as (
-
-    select year(period_month) as year, hs_level, hs_code, sum(value_usd) as value_usd
-    from us_lines
+    select
+        imposing_side,
+        hs_level,
+        hs_code,
+        period_month,
+        sum(additional_rate_pct * days) / sum(days) as additional_day_weighted,
+        sum(total_rate_pct * days) / sum(days) as total_day_weighted,
+        -- a month the series starts in part way through has no day-weighted average
+        sum(days) = day(max(period_month + interval 1 month - interval 1 day)) as is_whole_month,
+        max(additional_rate_pct) filter (where is_month_end) as additional_month_end,
+        max(total_rate_pct) filter (where is_month_end) as total_month_end,
+        max(weight_year) filter (where is_month_end) as weight_year,
+        max(weight_source) filter (where is_month_end) as weight_source
+    from month_states
     group by all
 
 ),
 
-us_year_total as (
-
-    select year, sum(value_usd) as value_usd from us_year_lines where hs_level = 'HS2' group by all
-
-),
-
--- share of a scoped measure in the whole and in each chapter (scope codes of 2 digits match chapters, longer
--- codes match HS6 lines by prefix)
-scope_values as (
+-- measures with a duty in force on at least one day of the month, by side and chapter
+measures_in_month as (
 
     select
-        in_force.period_month,
-        in_force.measure_id,
-        lines.hs_code,
-        left(lines.hs_code, 2) as chapter,
-        lines.value_usd
-    from in_force
-    inner join us_year_lines as lines
-        on lines.year = year(in_force.period_month) - 1
-        and (
-            (lines.hs_level = 'HS2' and list_contains(in_force.scope_codes, lines.hs_code))
-            or (lines.hs_level = 'HS6' and len(list_filter(in_force.scope_codes,
-                lambda c: length(c) > 2 and starts_with(lines.hs_code, c))) > 0)
-        )
-    where in_force.side = 'US'
+        s.imposing_side,
+        m.period_month,
+        case when s.tariff_line = 'ALL' then null else left(s.tariff_line, 2) end as hs_chapter,
+        s.measure_id
+    from {{ ref('int_tariff_schedule') }} as s
+    inner join months as m
+        on s.valid_from <= m.month_end and coalesce(s.valid_until, m.month_end) >= m.period_month
+    where s.applied and s.effect = 'duty' and s.authority <> 'mfn' and s.rate_pct > 0
 
 ),
 
-us_weighted as (
+measures_by_code as (
 
-    select
-        in_force.period_month,
-        in_force.measure_id,
-        in_force.rate_after_pct,
-        {{ measure_share('in_force.covered_usd', 'in_force.total_usd') }} as total_share
-    from (
-        select
-            in_force.*,
-            coalesce((select sum(v.value_usd) from scope_values as v
-                      where v.period_month = in_force.period_month and v.measure_id = in_force.measure_id), 0)
-                as covered_usd,
-            total.value_usd as total_usd
-        from in_force
-        left join us_year_total as total on total.year = year(in_force.period_month) - 1
-        where in_force.side = 'US'
-            and (in_force.partner_scope like '%CHN%' or in_force.partner_scope in ('all', 'all origins'))
-    ) as in_force
-
-),
-
-chapters as (
-
-    select distinct period_month, hs_code as chapter from us_lines where hs_level = 'HS2'
-
-),
-
-us_chapter_shares as (
-
-    select
-        chapters.period_month,
-        chapters.chapter,
-        w.measure_id,
-        w.rate_after_pct,
-        w.total_share,
-        case
-            when list_contains(m.scope_codes, 'all') then 1.0
-            when len(m.scope_codes) > 0
-                then coalesce((select sum(v.value_usd) from scope_values as v
-                               where v.period_month = chapters.period_month and v.measure_id = w.measure_id
-                                   and v.chapter = chapters.chapter), 0)
-                    / nullif(chapter_total.value_usd, 0)
-            else w.total_share  -- a listed measure without HS lines: spread evenly over chapters
-        end as chapter_share
-    from chapters
-    left join us_weighted as w on w.period_month = chapters.period_month
-    left join in_force as m on m.period_month = w.period_month and m.measure_id = w.measure_id
-    left join us_year_lines as chapter_total
-        on chapter_total.year = year(chapters.period_month) - 1
-        and chapter_total.hs_level = 'HS2'
-        and chapter_total.hs_code = chapters.chapter
-
-),
-
-us_chapter as (
-
-    select
-        w.period_month,
-        w.chapter,
-        {{ statutory_rate('w.chapter_share') }}
-    from us_chapter_shares as w
-    group by w.period_month, w.chapter
+    select imposing_side, period_month, 'TOTAL' as hs_code,
+           string_agg(distinct measure_id, ',' order by measure_id) as measures
+    from measures_in_month
+    group by all
+    union all
+    select c.imposing_side, c.period_month, c.hs_code, string_agg(distinct m.measure_id, ',' order by m.measure_id)
+    from (select distinct imposing_side, period_month, hs_code from statutory where hs_level = 'HS2') as c
+    inner join measures_in_month as m
+        on m.imposing_side = c.imposing_side and m.period_month = c.period_month
+        and (m.hs_chapter is null or m.hs_chapter = c.hs_code)
+    group by all
 
 ),
 
@@ -144,72 +103,14 @@ us_effective as (
 
     select
         period_month,
-        case when hs_level = 'HS2' then hs_code end as chapter,
+        case when grouping(hs_code) = 1 then 'TOTAL' else 'HS2' end as hs_level,
+        coalesce(hs_code, 'TOTAL') as hs_code,
         sum(calculated_duty_usd) as duty_usd,
         sum(consumption_imports_usd) as consumption_usd,
         bool_or(is_synthetic) as is_synthetic
     from us_lines
     where hs_level = 'HS2'
-    group by grouping sets ((period_month), (period_month, hs_level, hs_code))
-
-),
-
--- China's side: weighted with China's imports from the US (GACC for totals, Comtrade lines for HS scopes)
-cn_year_total as (
-
-    select year(period_month) as year, sum(imports_usd) as value_usd
-    from {{ ref('stg_gacc__trade_by_country') }}
-    where partner_iso3 = 'USA'
-    group by all
-
-),
-
-cn_year_lines as (
-
-    select year(period_month) as year, hs_code, sum(value_usd) as value_usd
-    from {{ ref('stg_comtrade__cn_trade') }}
-    where partner_iso3 = 'USA' and flow = 'import' and hs_level in ('HS2', 'HS6')
-    group by all
-
-),
-
-cn_weighted as (
-
-    select
-        in_force.period_month,
-        in_force.measure_id,
-        in_force.rate_after_pct,
-        {{ measure_share('in_force.covered_usd', 'in_force.total_usd') }} as total_share
-    from (
-        select
-            in_force.*,
-            (select sum(l.value_usd) from cn_year_lines as l
-             where l.year = year(in_force.period_month) - 1
-                 and len(list_filter(in_force.scope_codes, lambda c: starts_with(l.hs_code, c)
-                     and length(l.hs_code) = 6)) > 0) as covered_usd,
-            total.value_usd as total_usd
-        from in_force
-        left join cn_year_total as total on total.year = year(in_force.period_month) - 1
-        where in_force.side = 'CN'
-    ) as in_force
-
-),
-
--- the statutory rate of each side, in total, every month
-side_totals as (
-
-    select
-        sides.side,
-        months.period_month,
-        {{ statutory_rate('w.total_share') }}
-    from months
-    cross join (values ('US'), ('CN')) as sides (side)
-    left join (
-        select 'US' as side, * from us_weighted
-        union all
-        select 'CN' as side, * from cn_weighted
-    ) as w on w.period_month = months.period_month and w.side = sides.side
-    group by sides.side, months.period_month
+    group by grouping sets ((period_month), (period_month, hs_code))
 
 ),
 
@@ -217,48 +118,55 @@ synthetic as (
 
     select bool_or(is_synthetic) as is_synthetic from us_lines
 
+),
+
+rows as (
+
+    select
+        coalesce(s.imposing_side, 'US') as imposing_side,
+        coalesce(s.hs_level, e.hs_level) as hs_level,
+        coalesce(s.hs_code, e.hs_code) as hs_code,
+        coalesce(s.period_month, e.period_month) as period_month,
+        s.additional_day_weighted,
+        s.total_day_weighted,
+        s.is_whole_month,
+        s.additional_month_end,
+        s.total_month_end,
+        s.weight_year,
+        s.weight_source,
+        e.duty_usd,
+        e.consumption_usd,
+        e.is_synthetic
+    from (select * from statutory where imposing_side = 'US') as s
+    full outer join us_effective as e
+        on e.period_month = s.period_month and e.hs_level = s.hs_level and e.hs_code = s.hs_code
+    union all
+    select
+        imposing_side, hs_level, hs_code, period_month, additional_day_weighted, total_day_weighted,
+        is_whole_month, additional_month_end, total_month_end, weight_year, weight_source,
+        null, null, null
+    from statutory
+    where imposing_side = 'CN'
+
 )
 
 select
-    'US' as imposing_side,
-    'TOTAL' as hs_level,
-    'TOTAL' as hs_code,
-    t.period_month,
-    cast(round(t.statutory_pct, 4) as double) as statutory_additional_rate_pct,
-    cast(round(100.0 * e.duty_usd / nullif(e.consumption_usd, 0), 4) as double) as effective_rate_pct,
-    cast(e.duty_usd as bigint) as calculated_duty_usd,
-    cast(e.consumption_usd as bigint) as consumption_value_usd,
-    t.measures as measures_in_force,
-    cast(year(t.period_month) - 1 as integer) as weight_year,
-    e.is_synthetic
-from side_totals as t
-left join us_effective as e on e.period_month = t.period_month and e.chapter is null
-where t.side = 'US'
-
-union all
-
-select
-    'US', 'HS2', c.chapter, c.period_month,
-    cast(round(c.statutory_pct, 4) as double),
-    cast(round(100.0 * e.duty_usd / nullif(e.consumption_usd, 0), 4) as double),
-    cast(e.duty_usd as bigint),
-    cast(e.consumption_usd as bigint),
-    c.measures,
-    cast(year(c.period_month) - 1 as integer),
-    e.is_synthetic
-from us_chapter as c
-left join us_effective as e on e.period_month = c.period_month and e.chapter = c.chapter
-
-union all
-
-select
-    'CN', 'TOTAL', 'TOTAL', t.period_month,
-    cast(round(t.statutory_pct, 4) as double),
-    cast(null as double),
-    cast(null as bigint),
-    cast(null as bigint),
-    t.measures,
-    cast(year(t.period_month) - 1 as integer),
-    (select is_synthetic from synthetic)
-from side_totals as t
-where t.side = 'CN'
+    r.imposing_side,
+    r.hs_level,
+    r.hs_code,
+    r.period_month,
+    cast(round(case when r.is_whole_month then r.additional_day_weighted end, 4) as double)
+        as statutory_additional_rate_pct,
+    cast(round(case when r.is_whole_month then r.total_day_weighted end, 4) as double) as statutory_total_rate_pct,
+    cast(round(r.additional_month_end, 4) as double) as statutory_additional_rate_month_end_pct,
+    cast(round(r.total_month_end, 4) as double) as statutory_total_rate_month_end_pct,
+    cast(round(100.0 * r.duty_usd / nullif(r.consumption_usd, 0), 4) as double) as effective_rate_pct,
+    cast(r.duty_usd as bigint) as calculated_duty_usd,
+    cast(r.consumption_usd as bigint) as consumption_value_usd,
+    m.measures as measures_in_force,
+    cast(r.weight_year as integer) as weight_year,
+    r.weight_source,
+    coalesce(r.is_synthetic, (select is_synthetic from synthetic)) as is_synthetic
+from rows as r
+left join measures_by_code as m
+    on m.imposing_side = r.imposing_side and m.period_month = r.period_month and m.hs_code = r.hs_code
