@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 FIRST_RELEASE = "previous_release_id.isnull()"
 
 
-def row_columns(ds: DatasetSpec, labels: Iterable[str] = ()) -> list[str]:
-    """The raw columns the row-level suite reads: the release id and every data column but free-text `labels` no
-    expectation reads (they are the most expensive to read). The raw table's full layout, lineage included, is
-    checked before anything is loaded (tradewatch.warehouse.check_raw_layout)."""
-    skip = set(labels)
+def row_columns(ds: DatasetSpec, unchecked: Iterable[str] = ()) -> list[str]:
+    """The raw columns the row-level suite reads: the release id and every data column but those no expectation
+    reads (`unchecked`: names and descriptions are the most expensive to read). The raw table's full layout, lineage
+    included, is checked before anything is loaded (tradewatch.warehouse.check_raw_layout)."""
+    skip = set(unchecked)
     return ["release_id", *(c for c, _ in ds.data_columns if c not in skip)]
 
 

@@ -137,10 +137,17 @@ def write_page(docs_dir: Path, suite: str, run_name: str, run_time: str, text: s
                   text)
 
 
-def write_suite_page(docs_dir: Path, suite: str, text: str) -> Path:
-    """Keep GX's page of a suite (what it expects), offline."""
+def write_suite_page(docs_dir: Path, suite: str, fingerprint: str, render: Callable[[], str]) -> Path:
+    """Keep GX's page of a suite (what it expects), offline; rendered again only when the suite changed (its
+    `fingerprint`, kept in the page's first line)."""
+    page = docs_dir / "expectations" / f"{suite}.html"
+    marker = f"<!-- tradewatch suite {fingerprint} -->\n"
+    if page.exists():
+        with page.open(encoding="utf-8") as handle:
+            if handle.readline() == marker:
+                return page
     install_assets(docs_dir)
-    return _write(docs_dir, docs_dir / "expectations" / f"{suite}.html", text)
+    return _write(docs_dir, page, marker + render())
 
 
 # --- the index ---------------------------------------------------------------------------------------------------

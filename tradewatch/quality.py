@@ -21,7 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from expectations import suites_for
-from expectations.runner import ChunkOutcome, Release, SuiteRunner, render_page, render_suite_page
+from expectations.runner import (
+    ChunkOutcome,
+    Release,
+    SuiteRunner,
+    render_page,
+    render_suite_page,
+    suite_fingerprint,
+)
 from tradewatch import data_docs
 from tradewatch.batching import consecutive_batches
 from tradewatch.errors import QualityGateFailed, TradewatchError
@@ -124,7 +131,8 @@ def _run(settings: Settings, targets: list[dict]) -> list[ValidationResult]:
                 log.info("%s: validated %d of %d release(s) (%d rows in this chunk)", dataset, done, len(pending),
                          sum(r["row_count"] or 0 for r in chunk))
         for suite in (runner.row_suite, runner.release_suite):
-            data_docs.write_suite_page(docs, suite.name, render_suite_page(suite))
+            data_docs.write_suite_page(docs, suite.name, suite_fingerprint(suite),
+                                       lambda suite=suite: render_suite_page(suite))
     if targets:
         write_docs(settings)
     return results
