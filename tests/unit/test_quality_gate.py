@@ -51,6 +51,7 @@ def chunk(settings, dataset) -> tuple[pd.DataFrame, pd.DataFrame, list[Release]]
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
         found = sorted(releases(con, dataset=dataset), key=lambda r: (r["period"], r["vintage"]))
         frame = quality.read_rows(con, dataset, [r["release_id"] for r in found])
+    frame = frame.astype({c: "str" for c, kind in frame.dtypes.items() if kind == "category"})  # to break them
     first, later = (frame[frame["release_id"] == r["release_id"]].reset_index(drop=True) for r in found)
     return first, later, [Release(r["release_id"], f"{r['period']:%Y-%m}", r["vintage"]) for r in found]
 
