@@ -62,6 +62,11 @@ AUDIT_DDL = [
     """CREATE TABLE IF NOT EXISTS audit.builds (
         started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, mode VARCHAR NOT NULL,
         periods VARCHAR[], project_fingerprint VARCHAR NOT NULL, reason VARCHAR)""",
+    # an incremental build also rebuilds only the models downstream of what changed (tradewatch.transform): the
+    # datasets with new releases, the models it selected, and the fingerprints of the models that gate a chain
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS datasets VARCHAR[]",
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS models VARCHAR[]",
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS fingerprints VARCHAR",
     # one row per alert and channel: sent once, retried while pending (tradewatch.alerts)
     """CREATE TABLE IF NOT EXISTS audit.alerts (
         alert_key VARCHAR NOT NULL, channel VARCHAR NOT NULL, kind VARCHAR NOT NULL, severity VARCHAR NOT NULL,
