@@ -192,11 +192,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     settings = _settings_for(args)
     publisher = sources.PUBLISHERS[args.source]
     end = args.to or args.period
-    if args.dataset and args.dataset not in publisher.DATASETS:
+    if args.dataset and args.dataset not in publisher.datasets:
         raise TradewatchError(f"{args.dataset} is not a dataset of {args.source}; its datasets: "
-                              f"{', '.join(publisher.DATASETS)}")
+                              f"{', '.join(publisher.datasets)}")
     failed = 0
-    for dataset in [args.dataset] if args.dataset else publisher.DATASETS:
+    for dataset in [args.dataset] if args.dataset else publisher.datasets:
         months = [format_month(m) for m in sources.release_periods(dataset, args.period, end)]
         if not months:
             only = sources.release_months_text(sources.dataset(dataset))
@@ -314,9 +314,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _publisher_names() -> list[str]:
-    from tradewatch.settings import SOURCE_DEFAULTS
+    from tradewatch.sources import PUBLISHERS
 
-    return list(SOURCE_DEFAULTS)
+    return list(PUBLISHERS)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -77,6 +77,10 @@ class Response:
 
 
 class Transport(Protocol):
+    #: The month (YYYY-MM) whose release is being fetched, set by the client before each release: a replay answers as
+    #: the publisher did when that release came out; a live transport answers as the publisher does now.
+    as_of: str | None
+
     def send(self, request: Request) -> Response: ...
 
 
@@ -96,6 +100,8 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 class HttpTransport:
     """requests with timeouts, bounded retries with exponential backoff and jitter, Retry-After, a rate limit."""
+
+    as_of: str | None = None  # ignored: the live publisher answers as it does now
 
     def __init__(
         self,

@@ -29,13 +29,15 @@ def transport_for(settings: Settings, publisher: Publisher) -> Transport:
     """Replay of the release archive, or the live API with the publisher's key added at send time."""
     if settings.source_mode == "replay":
         return ReplayTransport(settings.archive_dir)
+    if publisher.key is None:
+        return HttpTransport(settings.http)
     key = settings.sources[publisher.name].api_key.reveal()
-    if not key and publisher.key_required:
-        raise TradewatchError(f"{publisher.key_variable} is not set: {publisher.title} requires an API key. Get "
-                              f"one at {publisher.key_signup}, or run on the sample archive "
+    if not key and publisher.key.required:
+        raise TradewatchError(f"{publisher.key.variable} is not set: {publisher.title} requires an API key. Get "
+                              f"one at {publisher.key.signup}, or run on the sample archive "
                               "(TRADEWATCH_SOURCE_MODE=replay)")
-    secret = {publisher.key_param: key} if key else {}
-    return HttpTransport(settings.http, **{f"secret_{publisher.key_location}": secret})
+    secret = {publisher.key.param: key} if key else {}
+    return HttpTransport(settings.http, **{f"secret_{publisher.key.location}": secret})
 
 
 def plan(settings: Settings, logical_date: str) -> list[dict]:
@@ -62,7 +64,7 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
         months = [format_month(m) for m in sources.release_periods(name, settings.start_month, ref)]
         # the newest release is fetched again in the run whose reference month is one of the dataset's months
         latest = months[-1] if months and ref.month in ds.release_months else None
-        if getattr(publisher, "BACKFILL", True):
+        if publisher.backfills:
             wanted = [m for m in months if (name, m) not in known or m == latest or m in revision]
         else:  # the publisher serves only what is in force now (USITC's current HTS revision)
             wanted = months[-1:]
@@ -74,14 +76,13 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
 
 def expected_release(settings: Settings, dataset: str, period: str) -> date:
     """The day by which `period` of `dataset` is normally published (the publisher's calendar)."""
-    module = sources.publisher_of(dataset)
-    calendar = settings.sources[module.PUBLISHER.name]
+    publisher = sources.publisher_of(dataset)
     month = parse_month(period)
-    months_after = calendar.release_months_after
-    if sources.skips_month(module, add_months(month, 1)):
+    months_after = publisher.calendar.months_after
+    if publisher.skips_month(add_months(month, 1)):
         months_after += 1  # a period that includes the next month (GACC's January-February) comes out later
     due = add_months(month, months_after)
-    return date(due.year, due.month, calendar.release_day)
+    return date(due.year, due.month, settings.sources[publisher.name].release_day)
 
 
 def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | None = None,
@@ -94,15 +95,15 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
     `wait_until`, the moment to try again: the DAG defers the task until then instead of failing the run.
     """
     today = date.fromisoformat(as_of) if as_of else date.today()
-    module = sources.publisher_of(dataset)
-    ds = module.DATASETS[dataset]
+    publisher = sources.publisher_of(dataset)
+    ds = publisher.datasets[dataset]
     skipped = [p for p in periods if parse_month(p).month not in ds.release_months]
     if skipped:  # e.g. an annual dataset asked for months other than December: there is nothing to fetch
         log.info("%s has releases for %s only: nothing to fetch for %s", dataset, sources.release_months_text(ds),
                  ", ".join(skipped))
         periods = [p for p in periods if p not in skipped]
     source = settings.sources[ds.source]
-    client = SourceClient(module, transport_for(settings, module.PUBLISHER), source.base_url, source.index_urls)
+    client = SourceClient(publisher, transport_for(settings, publisher), source.base_url, source.pages)
     zone = LandingZone(settings.landing_dir)
     landed, not_published, late, failures = [], [], [], []
     for index, period in enumerate(periods, start=1):
@@ -185,7 +186,7 @@ def load(settings: Settings, dataset: str) -> dict:
                 counts["unchanged"] += 1
             else:
                 todo.append(release)
-        batched = hasattr(sources.publisher_of(dataset), "stage_files")
+        batched = sources.publisher_of(dataset).stage_files is not None
         done = 0
         groups = consecutive_batches(todo, lambda r: sum(p.bytes for p in r.parts), BATCH_BYTES) if batched \
             else [[release] for release in todo]

@@ -1,49 +1,27 @@
 """The one settings factory. Nothing reads the environment anywhere else.
 
-Call `get_settings()` inside a task or command, never at import time.
+Call `get_settings()` inside a task or command, never at import time. Settings hold only what a user sets: each
+publisher's defaults (base URL, key variable, pages, release calendar) live in its module's `PUBLISHER` and are read
+from the registry `tradewatch.sources.PUBLISHERS` when the settings are built.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tradewatch import dburl
 from tradewatch.errors import ConfigurationError
 from tradewatch.periods import parse_month
 
-CENSUS_BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
-BLS_BASE_URL = "https://api.bls.gov/publicAPI/v2"
-NBS_BASE_URL = "https://data.stats.gov.cn/dg/website/publicrelease/web/external"
-GACC_BASE_URL = "http://english.customs.gov.cn"  # plain HTTP: HTTPS resets the connection from some networks
-GACC_INDEX_PATH = "/statics/report/preliminary.html"  # the current year's index
-GACC_YEAR_INDEX_PATH = "/statics/report/preliminary{year}.html"  # a past year's index
-USITC_BASE_URL = "https://hts.usitc.gov/reststop"
-COMTRADE_PREVIEW_URL = "https://comtradeapi.un.org/public/v1/preview"  # no key: at most 500 records a call
-COMTRADE_KEYED_URL = "https://comtradeapi.un.org/data/v1/get"  # with COMTRADE_API_KEY
-
-#: Per publisher: default base URL and the variable holding its API key. Each publisher also reads
-#: TRADEWATCH_<NAME>_BASE_URL (a mirror or a test server) and TRADEWATCH_<NAME>_LAG_MONTHS.
-SOURCE_DEFAULTS: dict[str, tuple[str, str]] = {
-    "census": (CENSUS_BASE_URL, "CENSUS_API_KEY"),
-    "bls": (BLS_BASE_URL, "BLS_API_KEY"),
-    "nbs": (NBS_BASE_URL, "NBS_API_KEY"),  # NBS needs no key; the variable is never required
-    "gacc": (GACC_BASE_URL, "GACC_API_KEY"),  # no key either
-    "comtrade": (COMTRADE_PREVIEW_URL, "COMTRADE_API_KEY"),  # COMTRADE_KEYED_URL when the key is set
-    "usitc": (USITC_BASE_URL, "USITC_API_KEY"),  # no key
-}
-KEYED_BASE_URLS = {"comtrade": COMTRADE_KEYED_URL}
-
-#: When each publisher normally releases month M: (months after M, day of that month). Census: about 35 days
-#: after the month ends; BLS CPI/PPI mid-month; NBS and GACC around the 9th (GACC's January-February in March);
-#: Comtrade: China's months arrive with months of lag. Override with TRADEWATCH_<NAME>_RELEASE_DAY.
-RELEASE_CALENDAR: dict[str, tuple[int, int]] = {
-    "census": (2, 8), "bls": (1, 16), "nbs": (1, 12), "gacc": (1, 12), "comtrade": (4, 1), "usitc": (0, 28),
-}
+if TYPE_CHECKING:  # the registry loads DuckDB: get_settings imports it when called, never at import time
+    from tradewatch.sources.base import Publisher
 
 
 class Secret:
@@ -78,12 +56,13 @@ class HttpPolicy:
 
 @dataclass(frozen=True)
 class SourceSettings:
+    """One publisher as this deployment reaches it (TRADEWATCH_<NAME>_*, and its key's variable)."""
+
     base_url: str
     api_key: Secret
     lag_months: int  # months between a run's logical date and the month it fetches
-    release_months_after: int = 1  # a month M is normally out by day `release_day` of month M + this
-    release_day: int = 15
-    index_urls: tuple[str, str] | None = None  # publishers read through index pages (GACC): current, per year
+    release_day: int  # day of the month by which a release is due (the month is the publisher's calendar)
+    pages: Mapping[str, str] = field(default_factory=dict)  # the publisher's named pages (GACC's indexes) -> URL
 
 
 @dataclass(frozen=True)
@@ -194,35 +173,39 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigurationError(f"{name}={raw!r} is not a number; set it to one, or unset it") from None
 
 
-def _source(env: Mapping[str, str], name: str, default_url: str, key_variable: str) -> SourceSettings:
-    prefix = f"TRADEWATCH_{name.upper()}"
+def _source(env: Mapping[str, str], publisher: Publisher) -> SourceSettings:
+    """A publisher's settings: its defaults, overridden by TRADEWATCH_<NAME>_BASE_URL, _LAG_MONTHS, _RELEASE_DAY,
+    _<PAGE>_URL for each of its pages, and its key from the key's variable."""
+    prefix = f"TRADEWATCH_{publisher.name.upper()}"
     lag = _int(env, f"{prefix}_LAG_MONTHS", 2)
     if not 0 <= lag <= 12:
         raise ConfigurationError(f"{prefix}_LAG_MONTHS={lag}: use a number of months from 0 to 12")
-    if env.get(key_variable) and name in KEYED_BASE_URLS:
-        default_url = KEYED_BASE_URLS[name]
+    key = env.get(publisher.key.variable) if publisher.key is not None else None
+    default_url = publisher.keyed_base_url if key and publisher.keyed_base_url else publisher.base_url
     base_url = (env.get(f"{prefix}_BASE_URL") or default_url).rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise ConfigurationError(f"{prefix}_BASE_URL={base_url!r} must start with https:// (or http://)")
-    months_after, day = RELEASE_CALENDAR.get(name, (1, 15))
-    day = _int(env, f"{prefix}_RELEASE_DAY", day)
+    day = _int(env, f"{prefix}_RELEASE_DAY", publisher.calendar.day)
     if not 1 <= day <= 28:
         raise ConfigurationError(f"{prefix}_RELEASE_DAY={day}: use a day of the month from 1 to 28")
-    index_urls = None
-    if name == "gacc":
-        current, per_year = gacc_index_urls(base_url)
-        index_urls = (env.get(f"{prefix}_INDEX_URL") or current, env.get(f"{prefix}_YEAR_INDEX_URL") or per_year)
-        if "{year}" not in index_urls[1] or not all(u.startswith(("http://", "https://")) for u in index_urls):
-            raise ConfigurationError(f"{prefix}_INDEX_URL and {prefix}_YEAR_INDEX_URL must be http(s) URLs, the "
-                                     "second with {year} where the year goes (like .../preliminary{year}.html)")
-    return SourceSettings(base_url=base_url, api_key=Secret(env.get(key_variable)), lag_months=lag,
-                          release_months_after=months_after, release_day=day, index_urls=index_urls)
+    pages = {}
+    for page, default in publisher.page_urls(base_url).items():  # under the base URL unless set
+        variable = f"{prefix}_{page.upper()}_URL"
+        url = env.get(variable) or default
+        fields = _template_fields(default)
+        if not url.startswith(("http://", "https://")) or _template_fields(url) != fields:
+            where = "".join(f" with {{{f}}} where the {f} goes" for f in sorted(fields))
+            raise ConfigurationError(f"{variable}={url!r}: use an http(s) URL{where}, like {default}")
+        pages[page] = url
+    return SourceSettings(base_url=base_url, api_key=Secret(key), lag_months=lag, release_day=day, pages=pages)
 
 
-def gacc_index_urls(base_url: str) -> tuple[str, str]:
-    """GACC's index pages under `base_url`: the current year's, and a past year's with {year}."""
-    base = base_url.rstrip("/")
-    return base + GACC_INDEX_PATH, base + GACC_YEAR_INDEX_PATH
+def _template_fields(url: str) -> set[str]:
+    """The {name} fields of a URL template ("…/preliminary{year}.html" -> {"year"})."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(url) if name is not None}
+    except ValueError:  # an unbalanced brace
+        return {"?"}
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -349,7 +332,9 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         start_month = parse_month(env.get("TRADEWATCH_START_MONTH") or "2017-01")
     except ValueError as exc:
         raise ConfigurationError(f"TRADEWATCH_START_MONTH: {exc}") from None
-    sources = {name: _source(env, name, url, key) for name, (url, key) in SOURCE_DEFAULTS.items()}
+    from tradewatch.sources import PUBLISHERS
+
+    sources = {name: _source(env, publisher) for name, publisher in PUBLISHERS.items()}
     http = HttpPolicy(
         connect_timeout=_float(env, "TRADEWATCH_HTTP_CONNECT_TIMEOUT", 10.0),
         read_timeout=_float(env, "TRADEWATCH_HTTP_READ_TIMEOUT", 120.0),

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT, serve_in_thread, stop_servers
 from tradewatch.http import ReleaseArchive, Request
-from tradewatch.settings import SOURCE_DEFAULTS
+from tradewatch.sources import PUBLISHERS
 
 RESULTS: list[dict] = []
 SECRET_FIELDS = {"key", "registrationkey"}
@@ -106,7 +106,7 @@ class ReplayServer:
         """The archive's answer to the request as the client would have filed it (its default URL, no secrets)."""
         params = tuple((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in SECRET_FIELDS)
         data = None if not body else json.dumps({k: v for k, v in json.loads(body).items() if k not in SECRET_FIELDS})
-        request = Request(SOURCE_DEFAULTS[self.publisher][0] + path, params, data)
+        request = Request(PUBLISHERS[self.publisher].base_url + path, params, data)
         response = self.archive.get(request, self.as_of)
         return response.status, response.body, dict(response.headers)
 

@@ -29,7 +29,7 @@ def live_settings(tmp_path, server, **extra):
 
 def refresh(settings, publisher: str) -> list[dict]:
     results = []
-    for dataset, ds in PUBLISHERS[publisher].DATASETS.items():
+    for dataset, ds in PUBLISHERS[publisher].datasets.items():
         period = PERIOD if int(PERIOD[5:]) in ds.release_months else "2024-12"  # an annual dataset: its December
         results.append(pipeline.fetch(settings, dataset, [period], as_of="2025-07-15"))
         pipeline.load(settings, dataset)
@@ -92,7 +92,7 @@ def test_fatal_faults_fail_clearly_and_land_nothing(name, fault, tmp_path, repla
     faults, repeat, expected, requests = FATAL[fault]
     server = replay_server(name, faults, repeat=repeat)
     settings = live_settings(tmp_path, server)
-    dataset = next(iter(PUBLISHERS[name].DATASETS))
+    dataset = next(iter(PUBLISHERS[name].datasets))
     with pytest.raises(errors.SourceError) as caught:
         pipeline.fetch(settings, dataset, [PERIOD], as_of="2025-07-15")
     message = str(caught.value)

@@ -123,7 +123,7 @@ def test_live_post_sends_the_key_in_the_body_and_stores_it_nowhere(fake_publishe
     publisher = fake_publisher(Reply(200, answer()))
     policy = HttpPolicy(connect_timeout=2, read_timeout=5, max_attempts=2, backoff_seconds=0.01,
                         min_interval_seconds=0)
-    client = SourceClient(bls, HttpTransport(policy, secret_body={"registrationkey": KEY}),
+    client = SourceClient(bls.PUBLISHER, HttpTransport(policy, secret_body={"registrationkey": KEY}),
                           publisher.base_url + "/publicAPI/v2")
     [(part, request, response)] = client.fetch_release(bls.SERIES_DATASET, MAY)
     sent = json.loads(publisher.bodies[0])

@@ -26,11 +26,11 @@ def client_for(publisher, *, attempts=4, read_timeout=5.0, sleeps=None):
     policy = HttpPolicy(connect_timeout=2, read_timeout=read_timeout, max_attempts=attempts, backoff_seconds=0.01,
                         max_backoff_seconds=30, min_interval_seconds=0)
     transport = HttpTransport(policy, secret_params={"key": KEY}, sleep=sleeps if sleeps is not None else Sleeps())
-    return SourceClient(census, transport, publisher.base_url + "/data/timeseries/intltrade")
+    return SourceClient(census.PUBLISHER, transport, publisher.base_url + "/data/timeseries/intltrade")
 
 
 def fetch_one(client):
-    request = census.build_request(client.base_url, census.IMPORTS, MAY, "HS2")
+    request = census.build_request(client.endpoint.base_url, census.IMPORTS, MAY, "HS2")
     response = client.transport.send(request)
     census.check_response(response, "census_imports_hs 2025-05")
     return response
@@ -140,10 +140,11 @@ def test_client_fetches_every_part_of_a_release_and_stops_at_204():
             return Response(status, GOOD if status == 200 else b"", request.public_url, {})
 
     transport = Script([200] * 10)
-    parts = SourceClient(census, transport, "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
+    parts = SourceClient(census.PUBLISHER, transport, "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
     assert [name for name, _, _ in parts] == ["HS2", "HS4", "HS6", *(f"HS10_{c}" for c in census.HS10_CHAPTERS)]
     assert all("/exports/hs" in r.url for r in transport.sent)
     hs10 = dict(transport.sent[3].params)  # HS10 comes chapter by chapter: one query for all is refused
     assert hs10["COMM_LVL"] == "HS10" and hs10["E_COMMODITY"] == "12*"
+    client = SourceClient(census.PUBLISHER, Script([200, 204, 200]), "https://x/intltrade")
     with pytest.raises(errors.NotYetPublished):
-        SourceClient(census, Script([200, 204, 200]), "https://x/intltrade").fetch_release(census.EXPORTS, MAY)
+        client.fetch_release(census.EXPORTS, MAY)

@@ -3,15 +3,17 @@
 The good answer for each publisher is the sample archive's answer to its first request of a release.
 """
 
+import contextlib
 from datetime import date
 
 import pytest
 
 from tests.conftest import Reply
 from tradewatch import errors
-from tradewatch.http import HttpTransport, ReleaseArchive, Request
-from tradewatch.settings import SOURCE_DEFAULTS, HttpPolicy
+from tradewatch.http import HttpTransport, ReleaseArchive, Request, Response
+from tradewatch.settings import HttpPolicy
 from tradewatch.sources import PUBLISHERS
+from tradewatch.sources.base import Publisher, SourceClient
 
 MONTH = date(2025, 5, 1)
 
@@ -21,27 +23,39 @@ class Sleeps(list):
         self.append(seconds)
 
 
-def first_request(module, base_url: str) -> Request:
-    if hasattr(module, "INDEX_PATH"):  # GACC: every release starts at the index page
-        return Request(base_url + module.INDEX_PATH)
-    dataset = next(iter(module.DATASETS.values()))
-    return module.release_requests(base_url, dataset, MONTH)[0][1]
+class FirstRequest:
+    """A transport that records the first request of a release and answers "not yet" (204) to it."""
+
+    as_of = None
+    request: Request | None = None
+
+    def send(self, request: Request) -> Response:
+        self.request = self.request or request
+        return Response(204, b"", request.public_url)
 
 
-def good_body(module, small_archive) -> bytes:
-    default_url = SOURCE_DEFAULTS[module.PUBLISHER.name][0]
-    response = ReleaseArchive(small_archive).get(first_request(module, default_url))
-    assert response.status == 200, f"the sample archive has no answer for {module.PUBLISHER.name}"
+def first_request(publisher: Publisher, base_url: str) -> Request:
+    """The first request a release makes, however the publisher fetches (GACC: its index page)."""
+    recorder = FirstRequest()
+    with contextlib.suppress(errors.NotYetPublished):
+        SourceClient(publisher, recorder, base_url).fetch_release(next(iter(publisher.datasets.values())), MONTH)
+    assert recorder.request is not None
+    return recorder.request
+
+
+def good_body(publisher: Publisher, small_archive) -> bytes:
+    response = ReleaseArchive(small_archive).get(first_request(publisher, publisher.base_url))
+    assert response.status == 200, f"the sample archive has no answer for {publisher.name}"
     return response.body
 
 
-def run(module, publisher, *, attempts=3, read_timeout=5.0):
+def run(publisher: Publisher, server, *, attempts=3, read_timeout=5.0):
     sleeps = Sleeps()
     policy = HttpPolicy(connect_timeout=2, read_timeout=read_timeout, max_attempts=attempts, backoff_seconds=0.01,
                         min_interval_seconds=0)
     transport = HttpTransport(policy, sleep=sleeps)
-    response = transport.send(first_request(module, publisher.base_url))
-    module.check_response(response, f"{module.PUBLISHER.name} test", None)
+    response = transport.send(first_request(publisher, server.base_url))
+    publisher.check_response(response, f"{publisher.name} test", None)
     return response, sleeps
 
 
@@ -71,18 +85,16 @@ def test_each_failure_has_its_outcome(fake_publisher, name, case):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_429_retry_after_5xx_bursts_and_cut_bodies_are_survived(fake_publisher, small_archive, name):
-    module = PUBLISHERS[name]
-    body = good_body(module, small_archive)
+    body = good_body(PUBLISHERS[name], small_archive)
     publisher = fake_publisher(Reply(429, b"Rate limit is exceeded.", {"Retry-After": "3"}), Reply(503),
                                Reply(200, body, truncate=True), Reply(200, body))
-    response, sleeps = run(module, publisher, attempts=5)
+    response, sleeps = run(PUBLISHERS[name], publisher, attempts=5)
     assert response.body == body
     assert sleeps[0] == 3.0 and len(sleeps) == 3 and len(publisher.requests) == 4
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_timeouts_end_in_a_clear_failure(fake_publisher, small_archive, name):
-    module = PUBLISHERS[name]
-    publisher = fake_publisher(Reply(200, good_body(module, small_archive), delay=1.0))
+    publisher = fake_publisher(Reply(200, good_body(PUBLISHERS[name], small_archive), delay=1.0))
     with pytest.raises(errors.PublisherUnavailable, match="Timeout"):
-        run(module, publisher, attempts=2, read_timeout=0.2)
+        run(PUBLISHERS[name], publisher, attempts=2, read_timeout=0.2)

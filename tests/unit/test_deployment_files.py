@@ -15,13 +15,30 @@ import pytest
 from tests.conftest import REPO_ROOT
 from tests.deployment import compose
 from tradewatch.cli import build_parser
+from tradewatch.settings import get_settings
 
 SECRET = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|_KEY$|WEBHOOK")
 
 
+class _Reads(dict):
+    """An empty environment that records every variable asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key, default=None):
+        self.asked.add(key)
+        return super().get(key, default)
+
+
 def settings_variables() -> set[str]:
+    """Every variable the settings module names, and every one its factory reads (the publishers' key variables and
+    TRADEWATCH_<NAME>_* overrides follow from the publisher registry)."""
     text = (REPO_ROOT / "tradewatch/settings.py").read_text()
-    return set(re.findall(r'"((?:TRADEWATCH|CENSUS|BLS|COMTRADE)_[A-Z_]+)"', text))
+    env = _Reads()
+    get_settings(env)
+    return set(re.findall(r'"((?:TRADEWATCH|CENSUS|BLS|COMTRADE)_[A-Z_]+)"', text)) | env.asked
 
 
 def test_the_compose_file_validates_against_the_compose_specification():

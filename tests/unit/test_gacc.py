@@ -14,7 +14,6 @@ from tests.conftest import REAL_SAMPLES, make_settings, serve_in_thread, stop_se
 from tradewatch import errors, pipeline
 from tradewatch.http import Request, Response
 from tradewatch.sample import gacc as sample
-from tradewatch.settings import GACC_INDEX_PATH
 from tradewatch.sources import gacc
 from tradewatch.sources.base import SourceClient
 
@@ -112,7 +111,7 @@ def test_unit_lines(unit, edition, multiplier):
 # --- the real index -----------------------------------------------------------------------------------------------
 
 def test_real_index_year_links_and_spans():
-    index = gacc.parse_index(real(INDEX_2026), "t", BASE + GACC_INDEX_PATH)
+    index = gacc.parse_index(real(INDEX_2026), "t", BASE + gacc.INDEX_PATH)
     assert index.year == 2026  # the first option of the year selector: the page has no year heading
     assert {(4, "USD"), (4, "CNY"), (5, "USD"), (6, "USD"), (1, "USD")} <= set(index.rows)
     # January is never linked: the January-February release is behind "Feb."
@@ -135,15 +134,15 @@ def test_real_index_year_links_and_spans():
     ids=["no-year-selector", "renumbered", "no-usd-row", "a-label-missing", "no-rows"],
 )
 def test_an_unknown_index_layout_fails_loudly_never_as_not_yet(edit, message):
-    site = Site({GACC_INDEX_PATH: (200, edit(real(INDEX_2026)).encode())})
+    site = Site({gacc.INDEX_PATH: (200, edit(real(INDEX_2026)).encode())})
     with pytest.raises(errors.PageLayoutChanged, match=message) as caught:
-        SourceClient(gacc, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2026, 3, 1))
+        SourceClient(gacc.PUBLISHER, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2026, 3, 1))
     assert not isinstance(caught.value, errors.NotYetPublished)
 
 
 def test_links_to_the_publishers_host_follow_a_mirror_or_test_server():
     page = "http://english.customs.gov.cn/Statics/abc.html"
-    assert gacc.follow(page, BASE + GACC_INDEX_PATH, BASE) == page
+    assert gacc.follow(page, BASE + gacc.INDEX_PATH, BASE) == page
     assert gacc.follow(page, "http://127.0.0.1:9/gacc/x.html", "http://127.0.0.1:9/gacc") == \
         "http://127.0.0.1:9/gacc/Statics/abc.html"
     assert gacc.follow("/Statics/abc.html", "http://127.0.0.1:9/i.html", "http://127.0.0.1:9") == \
@@ -249,7 +248,7 @@ class Site:
 
 
 def sample_site(start: date, end: date) -> Site:
-    pages = {GACC_INDEX_PATH: (200, sample.render_index(end.year, start, end))}
+    pages = {gacc.INDEX_PATH: (200, sample.render_index(end.year, start, end))}
     for year in range(start.year, end.year):
         pages[f"/statics/report/preliminary{year}.html"] = (200, sample.render_index(year, start, end))
     for month in sample.published(start, end):
@@ -263,19 +262,19 @@ def sample_site(start: date, end: date) -> Site:
 
 def test_the_client_reads_the_current_index_a_past_years_index_then_the_pages():
     site = sample_site(date(2024, 1, 1), date(2025, 6, 1))
-    [(part, request, _)] = SourceClient(gacc, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2024, 5, 1))
+    [(part, request, _)] = SourceClient(gacc.PUBLISHER, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2024, 5, 1))
     assert part == "country_table"
-    assert site.asked == [BASE + GACC_INDEX_PATH, BASE + "/statics/report/preliminary2024.html",
+    assert site.asked == [BASE + gacc.INDEX_PATH, BASE + "/statics/report/preliminary2024.html",
                           sample.page_url(4, date(2024, 5, 1), "USD")]
-    parts = SourceClient(gacc, site, BASE).fetch_release(gacc.COMMODITIES, date(2025, 1, 1))
+    parts = SourceClient(gacc.PUBLISHER, site, BASE).fetch_release(gacc.COMMODITIES, date(2025, 1, 1))
     assert [p[0] for p in parts] == ["exports", "imports"]
     assert parts[0][1].url == sample.page_url(5, date(2025, 1, 1), "USD")  # behind "Feb."
     with pytest.raises(errors.NotYetPublished, match="Jul. without a link"):
-        SourceClient(gacc, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2025, 7, 1))
+        SourceClient(gacc.PUBLISHER, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2025, 7, 1))
     with pytest.raises(errors.NotYetPublished, match="still shows 2025"):
-        SourceClient(gacc, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2026, 3, 1))
+        SourceClient(gacc.PUBLISHER, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2026, 3, 1))
     with pytest.raises(errors.NotYetPublished, match="together with January"):
-        SourceClient(gacc, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2025, 2, 1))
+        SourceClient(gacc.PUBLISHER, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2025, 2, 1))
 
 
 @pytest.mark.parametrize(
@@ -285,9 +284,9 @@ def test_the_client_reads_the_current_index_a_past_years_index_then_the_pages():
     ids=["firewall-challenge", "geo-block", "down"],
 )
 def test_bad_pages(status, body, error):
-    site = Site({GACC_INDEX_PATH: (status, body)})
+    site = Site({gacc.INDEX_PATH: (status, body)})
     with pytest.raises(error):
-        SourceClient(gacc, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2025, 5, 1))
+        SourceClient(gacc.PUBLISHER, site, BASE).fetch_release(gacc.COUNTRY_TABLE, date(2025, 5, 1))
 
 
 def test_the_preliminary_release_parses():
@@ -331,7 +330,7 @@ def real_site():
 
     base = f"http://127.0.0.1:{serve_in_thread(Handler, servers)}"
     index = real(INDEX_2026).replace("http://english.customs.gov.cn/Statics/", base + "/Statics/")
-    pages[GACC_INDEX_PATH] = (200, index.encode())
+    pages[gacc.INDEX_PATH] = (200, index.encode())
     links = gacc.parse_index(index, "t", base).rows[(4, "USD")][1]
     yield base, pages, links, asked
     stop_servers(servers)
@@ -360,12 +359,12 @@ def test_live_fetch_loads_the_usd_country_table_and_refuses_a_cny_page_behind_a_
     with pytest.raises(errors.SourceError, match=r"gacc_trade_by_country 2026-01.*title says CNY.*127\.0\.0\.1"):
         pipeline.fetch(other, "gacc_trade_by_country", ["2026-01"], as_of="2026-04-15")
     assert not list((other.landing_dir / "manifests").rglob("*.json"))  # nothing landed
-    assert asked[0] == GACC_INDEX_PATH
+    assert asked[0] == gacc.INDEX_PATH
 
 
 def test_live_fetch_against_an_index_of_unknown_layout_fails_loudly(real_site, tmp_path):
     base, pages, _, _ = real_site
-    pages[GACC_INDEX_PATH] = (200, b"<html><body><table><tr><td>Statistics</td></tr></table></body></html>")
+    pages[gacc.INDEX_PATH] = (200, b"<html><body><table><tr><td>Statistics</td></tr></table></body></html>")
     settings = make_settings(tmp_path, TRADEWATCH_SOURCE_MODE="live", TRADEWATCH_GACC_BASE_URL=base,
                              TRADEWATCH_HTTP_MAX_ATTEMPTS="1")
     with pytest.raises(errors.SourceError, match="no year selector"):

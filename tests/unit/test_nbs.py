@@ -60,8 +60,8 @@ class Script:
 
 
 def test_an_empty_value_for_the_reference_month_is_not_yet_published():
-    client = SourceClient(nbs, Script(esdata([("202505MM", CPI_2025, "99.9")]), esdata([("202505MM", PPI, "")])),
-                          BASE)
+    client = SourceClient(nbs.PUBLISHER, Script(esdata([("202505MM", CPI_2025, "99.9")]),
+                                                esdata([("202505MM", PPI, "")])), BASE)
     with pytest.raises(errors.NotYetPublished, match="PPI"):
         client.fetch_release(nbs.PRICE_INDEXES, date(2025, 5, 1))
 
@@ -74,7 +74,7 @@ def test_an_empty_value_for_the_reference_month_is_not_yet_published():
     ids=["renamed-indicator", "nothing-for-a-published-window", "another-row-shape"],
 )
 def test_an_answer_of_unknown_layout_is_a_layout_change_never_not_yet(cpi, message):
-    client = SourceClient(nbs, Script(cpi, esdata([("202505MM", PPI, "96.7")])), BASE)
+    client = SourceClient(nbs.PUBLISHER, Script(cpi, esdata([("202505MM", PPI, "96.7")])), BASE)
     with pytest.raises(errors.PageLayoutChanged, match=message):
         client.fetch_release(nbs.PRICE_INDEXES, date(2025, 5, 1))
 
@@ -82,8 +82,8 @@ def test_an_answer_of_unknown_layout_is_a_layout_change_never_not_yet(cpi, messa
 def test_nothing_for_a_window_of_the_unpublished_month_alone_is_not_yet():
     """January 2026 opens a new CPI segment whose window is that month only: an empty answer is NBS saying 'not yet'."""
     empty = b'{"data": [], "success": true}'
-    client = SourceClient(nbs, Script(esdata([("202512MM", CPI_2025, "100.8")]), empty,
-                                      esdata([("202601MM", PPI, "")])), BASE)
+    client = SourceClient(nbs.PUBLISHER, Script(esdata([("202512MM", CPI_2025, "100.8")]), empty,
+                                                esdata([("202601MM", PPI, "")])), BASE)
     with pytest.raises(errors.NotYetPublished, match="CPI, PPI"):
         client.fetch_release(nbs.PRICE_INDEXES, date(2026, 1, 1))
 
@@ -92,7 +92,7 @@ def test_a_window_across_the_rebase_is_stitched_from_both_segments(tmp_path):
     old = esdata([("202512MM", CPI_2025, "100.8")])
     new = esdata([("202601MM", CPI_2026, "100.2"), ("202602MM", CPI_2026, "100.4")])
     ppi = esdata([("202512MM", PPI, "97.1"), ("202601MM", PPI, "97.3"), ("202602MM", PPI, "97.6")])
-    parts = SourceClient(nbs, Script(old, new, ppi), BASE).fetch_release(nbs.PRICE_INDEXES, date(2026, 2, 1))
+    parts = SourceClient(nbs.PUBLISHER, Script(old, new, ppi), BASE).fetch_release(nbs.PRICE_INDEXES, date(2026, 2, 1))
     con = duckdb.connect()
     rows = []
     for name, _, response in parts:

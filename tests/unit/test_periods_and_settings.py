@@ -82,14 +82,17 @@ def test_the_refresh_schedule_is_configuration():
 
 
 def test_the_gacc_index_urls_are_settings():
-    default = get_settings({}).sources["gacc"].index_urls
-    assert default == ("http://english.customs.gov.cn/statics/report/preliminary.html",
-                       "http://english.customs.gov.cn/statics/report/preliminary{year}.html")
-    mirror = get_settings({"TRADEWATCH_GACC_BASE_URL": "http://127.0.0.1:9/gacc/"}).sources["gacc"].index_urls
-    assert mirror[0] == "http://127.0.0.1:9/gacc/statics/report/preliminary.html"  # under the base URL by default
+    default = get_settings({}).sources["gacc"].pages
+    assert default == {"index": "http://english.customs.gov.cn/statics/report/preliminary.html",
+                       "year_index": "http://english.customs.gov.cn/statics/report/preliminary{year}.html"}
+    mirror = get_settings({"TRADEWATCH_GACC_BASE_URL": "http://127.0.0.1:9/gacc/"}).sources["gacc"].pages
+    assert mirror["index"] == "http://127.0.0.1:9/gacc/statics/report/preliminary.html"  # under the base URL
     monthly = get_settings({"TRADEWATCH_GACC_INDEX_URL": "http://m.example/monthly.html",
                             "TRADEWATCH_GACC_YEAR_INDEX_URL": "http://m.example/monthly{year}.html"})
-    assert monthly.sources["gacc"].index_urls == ("http://m.example/monthly.html", "http://m.example/monthly{year}.html")
+    assert monthly.sources["gacc"].pages == {"index": "http://m.example/monthly.html",
+                                             "year_index": "http://m.example/monthly{year}.html"}
     with pytest.raises(ConfigurationError, match="with \\{year\\}"):
         get_settings({"TRADEWATCH_GACC_YEAR_INDEX_URL": "http://m.example/monthly.html"})
-    assert get_settings({}).sources["census"].index_urls is None
+    with pytest.raises(ConfigurationError, match="TRADEWATCH_GACC_INDEX_URL='http://m.example/\\{year\\}.html'"):
+        get_settings({"TRADEWATCH_GACC_INDEX_URL": "http://m.example/{year}.html"})  # the current year's has none
+    assert get_settings({}).sources["census"].pages == {}

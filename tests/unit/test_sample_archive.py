@@ -7,7 +7,6 @@ import duckdb
 
 from tradewatch.http import ReleaseArchive, ReplayTransport
 from tradewatch.sample import write_sample_archive
-from tradewatch.settings import CENSUS_BASE_URL
 from tradewatch.sources import census
 
 
@@ -29,9 +28,9 @@ def test_exact_census_format(small_archive):
 
 def test_replay_answers_like_the_api(small_archive):
     replay = ReplayTransport(small_archive)
-    request = census.build_request(CENSUS_BASE_URL, census.EXPORTS, date(2024, 2, 1), "HS6")
+    request = census.build_request(census.BASE_URL, census.EXPORTS, date(2024, 2, 1), "HS6")
     assert replay.send(request).status == 200
-    later = census.build_request(CENSUS_BASE_URL, census.EXPORTS, date(2031, 1, 1), "HS6")
+    later = census.build_request(census.BASE_URL, census.EXPORTS, date(2031, 1, 1), "HS6")
     assert replay.send(later).status == 204  # not (yet) in the archive = not published
     assert set(ReleaseArchive(small_archive).index) >= {request.archive_key}
 
@@ -85,7 +84,7 @@ def test_replay_answers_as_of_the_release_being_fetched(small_archive):
     from tradewatch.sources import bls
     from tradewatch.sources.base import SourceClient
 
-    client = SourceClient(bls, ReplayTransport(small_archive), "https://api.bls.gov/publicAPI/v2")
+    client = SourceClient(bls.PUBLISHER, ReplayTransport(small_archive), "https://api.bls.gov/publicAPI/v2")
 
     def march_import_prices(release: date) -> dict:
         [(_, _, response)] = client.fetch_release(bls.SERIES_DATASET, release)

@@ -25,7 +25,7 @@ def test_requests_name_the_revision_then_each_chapter_range():
     assert parts[0][0] == "current_release" and parts[0][1].url == BASE + "/currentRelease"
     ranges = {name: dict(r.params) for name, r in parts[1:]}
     assert ranges["ch99_9903"] == {"from": "9903", "to": "9903", "format": "JSON", "styles": "false"}
-    assert not usitc.BACKFILL  # the API has no history
+    assert not usitc.PUBLISHER.backfills  # the API has no history
 
 
 @pytest.mark.parametrize("body", [b"2026HTSRev20", b'"2026HTSRev20"', b'{"name": "2026HTSRev20"}'])

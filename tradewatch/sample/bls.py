@@ -13,7 +13,6 @@ from datetime import date
 
 from tradewatch.http import ReleaseArchive
 from tradewatch.periods import format_month, month_range
-from tradewatch.settings import BLS_BASE_URL
 from tradewatch.sources import bls as src
 
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -75,7 +74,7 @@ def render(release: date) -> bytes:
 
 
 def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None) -> int:
-    base = (base_url or BLS_BASE_URL).rstrip("/")
+    base = (base_url or src.BASE_URL).rstrip("/")
     written = 0
     for month in month_range(start, end):
         for part, request in src.release_requests(base, src.SERIES_DATASET, month):

@@ -17,7 +17,6 @@ from functools import cache
 
 from tradewatch.http import ReleaseArchive
 from tradewatch.periods import format_month, month_range
-from tradewatch.settings import CENSUS_BASE_URL
 from tradewatch.sources import census as src
 
 CHAPTERS = [f"{c:02d}" for c in range(1, 98) if c != 77]
@@ -335,7 +334,7 @@ def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | No
           scale: Scale = DEFAULT_SCALE) -> int:
     """Every monthly release from `start` to `end`, and the annual HS10 release of every year whose December is in
     that range (one request each, as the refresh asks); returns the number of files written."""
-    base = (base_url or CENSUS_BASE_URL).rstrip("/")
+    base = (base_url or src.BASE_URL).rstrip("/")
     written = 0
     for ds in (src.IMPORTS, src.EXPORTS):
         for month in month_range(start, end):

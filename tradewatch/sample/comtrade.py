@@ -14,7 +14,6 @@ from tradewatch.http import ReleaseArchive
 from tradewatch.periods import format_month, month_range
 from tradewatch.sample.census import CHAPTER_WEIGHTS, CHAPTERS, SMALL_CHAPTER_WEIGHT, _allocate
 from tradewatch.sample.gacc import _month_figures
-from tradewatch.settings import COMTRADE_PREVIEW_URL
 from tradewatch.sources import comtrade as src
 
 REGION_OF = {842: "United States (US)", 0: "Total", 704: "Vietnam", 484: "Mexico", 344: "Hong Kong, China"}
@@ -63,7 +62,7 @@ def render(month: date, part: str, partners: tuple[int, ...], commodities: str) 
 
 
 def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None) -> int:
-    base = (base_url or COMTRADE_PREVIEW_URL).rstrip("/")
+    base = (base_url or src.BASE_URL).rstrip("/")
     parts = {name: (partners, commodities) for name, partners, commodities in src.PARTS}
     written = 0
     for month in month_range(start, end):

@@ -30,7 +30,7 @@ from html import escape
 from tradewatch.http import ReleaseArchive, Request
 from tradewatch.periods import add_months, month_range
 from tradewatch.sample.census import _Month
-from tradewatch.settings import GACC_BASE_URL, GACC_INDEX_PATH, GACC_YEAR_INDEX_PATH
+from tradewatch.sources.gacc import BASE_URL, INDEX_PATH, YEAR_INDEX_PATH
 
 MONTHS = ["Jan.", "Feb.", "Mar.", "Apr.", "May.", "Jun.", "Jul.", "Aug.", "Sep.", "Oct.", "Nov.", "Dec."]
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -313,7 +313,7 @@ def render_preliminary(month: date, edition: str = "USD") -> bytes:
     return _page(_title(1, month, edition), 6, UNITS[1][0] if edition == "USD" else CNY_UNIT[0], rows)
 
 
-def page_url(section: int, month: date, edition: str, base_url: str = GACC_BASE_URL) -> str:
+def page_url(section: int, month: date, edition: str, base_url: str = BASE_URL) -> str:
     """An opaque page address like the site's (/Statics/<uuid>.html), stable for a table, month and edition."""
     digest = hashlib.sha256(f"gacc-{section}-{month:%Y-%m}-{edition}".encode()).hexdigest()
     return f"{base_url.rstrip('/')}/Statics/{uuid.UUID(digest[:32])}.html"
@@ -324,7 +324,7 @@ def published(start: date, end: date) -> list[date]:
     return [m for m in month_range(start, end) if m.month != 2 and not (m.month == 1 and add_months(m, 1) > end)]
 
 
-def render_index(year: int, start: date, end: date, base_url: str = GACC_BASE_URL) -> bytes:
+def render_index(year: int, start: date, end: date, base_url: str = BASE_URL) -> bytes:
     """One year of the index, as the site serves it: the year selector, then one row per table and edition."""
     periods = set(published(start, end))
     options = "".join(f"<option value=\"{y}\"{' selected' if y == year else ''}>{y}</option>"
@@ -351,11 +351,11 @@ def render_index(year: int, start: date, end: date, base_url: str = GACC_BASE_UR
 
 
 def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None) -> int:
-    base = (base_url or GACC_BASE_URL).rstrip("/")
+    base = (base_url or BASE_URL).rstrip("/")
     html = "text/html;charset=utf-8"
     written = 0
     for year in range(start.year, end.year + 1):
-        path = GACC_INDEX_PATH if year == end.year else GACC_YEAR_INDEX_PATH.format(year=year)
+        path = INDEX_PATH if year == end.year else YEAR_INDEX_PATH.format(year=year)
         archive.put(Request(base + path), f"gacc/index/{year}.html", render_index(year, start, end, base),
                     content_type=html, synthetic=True)
         written += 1

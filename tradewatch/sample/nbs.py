@@ -13,7 +13,6 @@ from datetime import date
 
 from tradewatch.http import ReleaseArchive
 from tradewatch.periods import format_month, month_range
-from tradewatch.settings import NBS_BASE_URL
 from tradewatch.sources import nbs as src
 
 # Annual average of the index (same month last year = 100) and a swing within the year.
@@ -46,7 +45,7 @@ def render(body: dict, release: date) -> bytes:
 
 
 def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None) -> int:
-    base = (base_url or NBS_BASE_URL).rstrip("/")
+    base = (base_url or src.BASE_URL).rstrip("/")
     written = 0
     for month in month_range(start, end):
         for part, request in src.release_requests(base, src.PRICE_INDEXES, month):

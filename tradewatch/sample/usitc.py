@@ -11,7 +11,6 @@ import json
 from datetime import date
 
 from tradewatch.http import ReleaseArchive, Request
-from tradewatch.settings import USITC_BASE_URL
 from tradewatch.sources import usitc as src
 
 REVISION = "2026HTSRev20"  # the name as the USITC writes it; the replay marks the answer synthetic
@@ -84,7 +83,7 @@ def render(part: str) -> bytes:
 
 def write(archive: ReleaseArchive, start: date, end: date, *, base_url: str | None = None) -> int:
     """The revision in force (the API has no history: one answer serves every month)."""
-    base = (base_url or USITC_BASE_URL).rstrip("/")
+    base = (base_url or src.BASE_URL).rstrip("/")
     written = 0
     for part, request in src.release_requests(base, src.HTS_LINES, end):
         body = REVISION.encode() if part == "current_release" else render(part)

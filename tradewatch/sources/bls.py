@@ -27,9 +27,19 @@ from tradewatch.errors import (
     RequestRejected,
 )
 from tradewatch.http import Request, Response
-from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer, json_document
+from tradewatch.sources.base import (
+    EVERY_MONTH,
+    ApiKey,
+    PlainRequests,
+    Publisher,
+    ReleaseCalendar,
+    check_complete_json,
+    check_http_answer,
+    json_document,
+)
 
 SOURCE = "bls"
+BASE_URL = "https://api.bls.gov/publicAPI/v2"
 
 #: series id -> what it is (every series is monthly and not seasonally adjusted)
 SERIES: dict[str, str] = {
@@ -61,11 +71,6 @@ class BlsDataset:
 
 SERIES_DATASET = BlsDataset(name="bls_series", series=tuple(SERIES))
 DATASETS: dict[str, BlsDataset] = {SERIES_DATASET.name: SERIES_DATASET}
-PUBLISHER = Publisher(
-    name=SOURCE, title="BLS", datasets=DATASETS, key_variable="BLS_API_KEY",
-    key_signup="https://data.bls.gov/registrationEngine/", key_param="registrationkey", key_location="body",
-    key_required=False,  # v2 answers without a key, with lower limits
-)
 
 _RESULTS_TYPE = (
     'STRUCT(series STRUCT(seriesID VARCHAR, "data" STRUCT("year" VARCHAR, "period" VARCHAR, periodName VARCHAR, '
@@ -171,3 +176,16 @@ def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: BlsDataset, part:
         "FROM _bls_part WHERE regexp_full_match(period_code, 'M(0[1-9]|1[0-2])') "
         f"AND {month} <= DATE '{period.isoformat()}'"  # a date object's ISO text, never outside input
     )
+
+
+PUBLISHER = Publisher(
+    name=SOURCE, title="BLS", datasets=DATASETS,
+    key=ApiKey(variable="BLS_API_KEY", signup="https://data.bls.gov/registrationEngine/", param="registrationkey",
+               location="body", required=False),  # v2 answers without a key, with lower limits
+    base_url=BASE_URL,
+    calendar=ReleaseCalendar(months_after=1, day=16),  # CPI and PPI mid-month
+    revision_months=revision_months,
+    fetch=PlainRequests(release_requests),
+    check_response=check_response,
+    stage_part=stage_part,
+)

@@ -25,12 +25,23 @@ import duckdb
 from tradewatch.errors import ConfigurationError, PublisherUnavailable, ReleaseFormatError, RequestRejected
 from tradewatch.http import Request, Response, Transport
 from tradewatch.periods import add_months, format_month, month_range
-from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer
+from tradewatch.sources.base import (
+    EVERY_MONTH,
+    ApiKey,
+    Endpoint,
+    Navigation,
+    Part,
+    Publisher,
+    ReleaseCalendar,
+    check_complete_json,
+    check_http_answer,
+)
 from tradewatch.sql import literal
 
 log = logging.getLogger(__name__)
 
 SOURCE = "census"
+BASE_URL = "https://api.census.gov/data/timeseries/intltrade"
 CHINA = "5700"
 HONG_KONG, VIETNAM, MEXICO = "5820", "5520", "2010"
 ALL_COUNTRIES = "-"
@@ -127,11 +138,6 @@ IMPORTS_HS10_ANNUAL = replace(
     chapter_fallback=True,
 )
 DATASETS: dict[str, CensusDataset] = {d.name: d for d in (IMPORTS, EXPORTS, IMPORTS_HS10_ANNUAL)}
-PUBLISHER = Publisher(
-    name=SOURCE, title="Census", datasets=DATASETS, key_variable="CENSUS_API_KEY",
-    key_signup="https://api.census.gov/data/key_signup.html", key_param="key", key_location="params",
-    key_required=True,
-)
 
 
 def build_request(base_url: str, ds: CensusDataset, period: date, level: str,
@@ -164,15 +170,15 @@ def release_requests(base_url: str, ds: CensusDataset, period: date) -> list[tup
     return parts
 
 
-def fetch_parts(transport: Transport, base_url: str, ds: CensusDataset, period: date, what: str, *,
-                index_urls: object = None) -> list[tuple[str, Request, Response]]:
+def fetch_parts(transport: Transport, endpoint: Endpoint, ds: CensusDataset, period: date,
+                what: str) -> list[Part]:
     """Every part of one release, checked; raises NotYetPublished if a part is not out yet.
 
     For a dataset with `chapter_fallback`, an all-chapter level that Census answers with nothing (204) or keeps
     failing on (5xx, timeouts, after every retry) is asked again for the probe chapter alone: no rows there either
     means the month is not published; rows mean the query was refused as too broad (a full-month all-country HS10
-    query is answered 204), and the level is then fetched chapter by chapter. `index_urls` is unused (Census has
-    no index pages; the client passes it to every navigating publisher)."""
+    query is answered 204), and the level is then fetched chapter by chapter."""
+    base_url = endpoint.base_url
     parts = []
     for name, request in release_requests(base_url, ds, period):
         try:
@@ -193,7 +199,7 @@ def fetch_parts(transport: Transport, base_url: str, ds: CensusDataset, period: 
 
 def _chapter_by_chapter(transport: Transport, base_url: str, ds: CensusDataset, period: date, level: str, what: str,
                         refused: Response | None,
-                        failure: PublisherUnavailable | None) -> list[tuple[str, Request, Response]]:
+                        failure: PublisherUnavailable | None) -> list[Part]:
     """One level of a release, chapter by chapter, after Census answered its all-chapter query with nothing or a
     failure (`refused`, or `failure` when no answer came). A chapter without rows (204) is no part."""
     probe_request = build_request(base_url, ds, period, level, ds.partners, chapter=PROBE_CHAPTER)
@@ -433,3 +439,17 @@ def stage_files(con: duckdb.DuckDBPyConnection, paths: Sequence[Path], ds: Censu
                   f"AND {_detail_rows(positions)}) AS parsed")
         selects.append(conform(con, ds, parsed, ["period", *columns], what, carried="file"))
     return " UNION ALL ".join(selects)
+
+
+PUBLISHER = Publisher(
+    name=SOURCE, title="Census", datasets=DATASETS,
+    key=ApiKey(variable="CENSUS_API_KEY", signup="https://api.census.gov/data/key_signup.html", param="key",
+               location="params", required=True),  # required since 2026-05-12
+    base_url=BASE_URL,
+    calendar=ReleaseCalendar(months_after=2, day=8),  # about 35 days after the month ends
+    revision_months=revision_months,
+    fetch=Navigation(fetch_parts),  # parts depend on earlier answers: the annual dataset's chapter fallback
+    check_response=check_response,
+    stage_part=stage_part,
+    stage_files=stage_files,  # batch loading: many files in one pass
+)

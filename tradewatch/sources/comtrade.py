@@ -19,9 +19,20 @@ import duckdb
 from tradewatch.errors import BrokenResponse, NotYetPublished, ReleaseFormatError, RequestRejected
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month
-from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer, json_document
+from tradewatch.sources.base import (
+    EVERY_MONTH,
+    ApiKey,
+    PlainRequests,
+    Publisher,
+    ReleaseCalendar,
+    check_complete_json,
+    check_http_answer,
+    json_document,
+)
 
 SOURCE = "comtrade"
+BASE_URL = "https://comtradeapi.un.org/public/v1/preview"  # no key: at most 500 records a call
+KEYED_BASE_URL = "https://comtradeapi.un.org/data/v1/get"  # with COMTRADE_API_KEY
 CHINA = 156
 PARTNERS = {842: "USA", 0: "WLD", 704: "VNM", 484: "MEX", 344: "HKG"}
 #: HS6 codes of the commodity baskets (rare earths, magnets, chips, chip tools, phones, EVs, ships, appliances,
@@ -63,11 +74,6 @@ class ComtradeDataset:
 
 CN_MONTHLY = ComtradeDataset("comtrade_cn_monthly")
 DATASETS: dict[str, ComtradeDataset] = {CN_MONTHLY.name: CN_MONTHLY}
-PUBLISHER = Publisher(
-    name=SOURCE, title="UN Comtrade", datasets=DATASETS, key_variable="COMTRADE_API_KEY",
-    key_signup="https://comtradedeveloper.un.org/ (free 'comtrade - v1' product)",
-    key_param="Ocp-Apim-Subscription-Key", key_location="headers", key_required=False,
-)
 
 
 def release_requests(base_url: str, ds: ComtradeDataset, period: date) -> list[tuple[str, Request]]:
@@ -144,3 +150,18 @@ def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: ComtradeDataset, 
         "FROM _comtrade_part WHERE coalesce(\"partner2Code\", 0) = 0 AND coalesce(\"customsCode\", 'C00') = 'C00' "
         "AND coalesce(\"motCode\", 0) = 0"
     )
+
+
+PUBLISHER = Publisher(
+    name=SOURCE, title="UN Comtrade", datasets=DATASETS,
+    key=ApiKey(variable="COMTRADE_API_KEY",
+               signup="https://comtradedeveloper.un.org/ (free 'comtrade - v1' product)",
+               param="Ocp-Apim-Subscription-Key", location="headers", required=False),
+    base_url=BASE_URL,
+    keyed_base_url=KEYED_BASE_URL,
+    calendar=ReleaseCalendar(months_after=4, day=1),  # China's months reach Comtrade with months of lag
+    revision_months=revision_months,
+    fetch=PlainRequests(release_requests),
+    check_response=check_response,
+    stage_part=stage_part,
+)

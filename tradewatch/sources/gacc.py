@@ -3,8 +3,8 @@
 No API. Layout as the real pages show it (tests/fixtures/real/gacc_*, each with a note):
 
 * The index `preliminary.html` serves the current year only; its year is the first option of
-  `<select id="preliminarysel">` (no heading). Past years are `preliminaryYYYY.html`. Both URLs are settings
-  (TRADEWATCH_GACC_INDEX_URL, TRADEWATCH_GACC_YEAR_INDEX_URL).
+  `<select id="preliminarysel">` (no heading). Past years are `preliminaryYYYY.html`. Both are the publisher's
+  pages `index` and `year_index`, so their URLs are settings (TRADEWATCH_GACC_INDEX_URL, _YEAR_INDEX_URL).
 * One index row per table and edition: "(4) China's Total Export & Import Values by Country/Region (in USD)",
   "... (in CNY)", "(5) China's Major Exports by Quantity and Value (in USD)" ... Its second cell holds the month
   labels "Jan." .. "Dec.": a link when published, a `<span>` when not. January is never linked: "Feb." links the
@@ -39,11 +39,21 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, NotYetPublished, PageLayoutChanged, ReleaseFormatError
 from tradewatch.http import Request, Response, Transport
-from tradewatch.settings import GACC_BASE_URL, GACC_INDEX_PATH, gacc_index_urls
-from tradewatch.sources.base import EVERY_MONTH, Publisher, check_http_answer
+from tradewatch.sources.base import (
+    EVERY_MONTH,
+    Endpoint,
+    Navigation,
+    Part,
+    Publisher,
+    ReleaseCalendar,
+    check_http_answer,
+)
 
 SOURCE = "gacc"
-INDEX_PATH = GACC_INDEX_PATH
+BASE_URL = "http://english.customs.gov.cn"  # plain HTTP: HTTPS resets the connection from some networks
+INDEX_PAGE, YEAR_INDEX_PAGE = "index", "year_index"
+INDEX_PATH = "/statics/report/preliminary.html"  # the current year's index
+YEAR_INDEX_PATH = "/statics/report/preliminary{year}.html"  # a past year's index
 BLANKS = {"", "-", "—", "－", "–"}
 MONTH_LABELS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 #: What each numbered table is about: an index row or a page title with this number must match, or the site's
@@ -94,10 +104,6 @@ COMMODITIES = GaccDataset(
     columns=(("flow", "VARCHAR"), ("line_number", "INTEGER"), ("commodity", "VARCHAR"), ("indent", "INTEGER"),
              ("quantity_unit", "VARCHAR"), *((c, "DOUBLE") for c in COMMODITY_VALUES)))
 DATASETS: dict[str, GaccDataset] = {d.name: d for d in (COUNTRY_TABLE, PRELIMINARY, COMMODITIES)}
-PUBLISHER = Publisher(
-    name=SOURCE, title="GACC", datasets=DATASETS, key_variable="GACC_API_KEY (none needed)",
-    key_signup="http://english.customs.gov.cn (no key)", key_param="", key_location="params", key_required=False,
-)
 PRELIMINARY_ITEMS = {"total export & import": "total", "total export and import": "total", "export": "exports",
                      "exports": "exports", "import": "imports", "imports": "imports", "balance": "balance"}
 
@@ -281,22 +287,22 @@ def follow(href: str, index_url: str, base_url: str) -> str:
     """The URL of a linked page. Links to the publisher's own host go to the configured base URL instead when that
     is a mirror or a test server, so a replay or a mirror is never left for the real site."""
     target = urljoin(index_url, href.replace("\\", "/"))
-    default = urlsplit(GACC_BASE_URL)
+    default = urlsplit(BASE_URL)
     parts = urlsplit(target)
-    if base_url.rstrip("/") != GACC_BASE_URL and parts.netloc.lower() == default.netloc:
+    if base_url.rstrip("/") != BASE_URL and parts.netloc.lower() == default.netloc:
         target = base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
     return target
 
 
-def fetch_parts(transport: Transport, base_url: str, ds: GaccDataset, period: date, what: str, *,
-                index_urls: tuple[str, str] | None = None) -> list[tuple[str, Request, Response]]:
+def fetch_parts(transport: Transport, endpoint: Endpoint, ds: GaccDataset, period: date, what: str) -> list[Part]:
     """Read the current index (and the year's own index for a past year), then each linked page of the release,
-    checked as it will be parsed: nothing lands unless every page of the release is sound. `index_urls`: the
-    current index and the per-year one with {year} (settings; by default under `base_url`)."""
+    checked as it will be parsed: nothing lands unless every page of the release is sound. The endpoint's pages
+    `index` and `year_index` (with {year}) are settings; by default under the base URL."""
     if skips_month(period):
         raise NotYetPublished(f"{what}: GACC publishes February together with January; the January release "
                               "holds both")
-    current_url, year_template = index_urls or gacc_index_urls(base_url)
+    base_url = endpoint.base_url
+    current_url, year_template = endpoint.pages[INDEX_PAGE], endpoint.pages[YEAR_INDEX_PAGE]
     found = _get(transport, current_url, what)
     index = parse_index(found.body.decode("utf-8", "replace"), what, found.url)
     if period.year > index.year:
@@ -583,3 +589,17 @@ def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: GaccDataset, part
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({', '.join(f'{c} {t}' for c, t in ds.data_columns)})")
     con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in columns)})", values)
     return f"SELECT {', '.join(columns)} FROM {table}"
+
+
+PUBLISHER = Publisher(
+    name=SOURCE, title="GACC", datasets=DATASETS,
+    key=None,  # public HTML pages
+    base_url=BASE_URL,
+    pages={INDEX_PAGE: INDEX_PATH, YEAR_INDEX_PAGE: YEAR_INDEX_PATH},
+    calendar=ReleaseCalendar(months_after=1, day=12),  # about the 9th; January-February together in March
+    revision_months=revision_months,
+    skips_month=skips_month,
+    fetch=Navigation(fetch_parts),  # the index pages link each month's pages
+    check_response=check_response,
+    stage_part=stage_part,
+)

@@ -20,9 +20,19 @@ import duckdb
 from tradewatch.errors import BrokenResponse, NotYetPublished, PageLayoutChanged, ReleaseFormatError
 from tradewatch.http import Request, Response
 from tradewatch.periods import add_months, format_month
-from tradewatch.sources.base import EVERY_MONTH, Publisher, check_complete_json, check_http_answer, json_document
+from tradewatch.sources.base import (
+    EVERY_MONTH,
+    Part,
+    PlainRequests,
+    Publisher,
+    ReleaseCalendar,
+    check_complete_json,
+    check_http_answer,
+    json_document,
+)
 
 SOURCE = "nbs"
+BASE_URL = "https://data.stats.gov.cn/dg/website/publicrelease/web/external"
 MONTHLY_ROOT = "fc982599aa684be7969d7b90b1bd0e84"
 NATIONAL = [{"text": "全国", "value": "000000000000"}]
 HEADERS = (("Referer", "https://data.stats.gov.cn/dg/website/page.html"), ("Origin", "https://data.stats.gov.cn"))
@@ -65,10 +75,6 @@ class NbsDataset:
 
 PRICE_INDEXES = NbsDataset("nbs_price_indexes")
 DATASETS: dict[str, NbsDataset] = {PRICE_INDEXES.name: PRICE_INDEXES}
-PUBLISHER = Publisher(
-    name=SOURCE, title="NBS", datasets=DATASETS, key_variable="NBS_API_KEY (none needed)",
-    key_signup="https://data.stats.gov.cn (no key)", key_param="", key_location="params", key_required=False,
-)
 _BY_INDICATOR = {s.indicator_id: s for s in SEGMENTS}
 
 
@@ -112,7 +118,7 @@ def check_response(response: Response, what: str, period: date | None = None) ->
     _document(response, what)
 
 
-def check_release(parts: list[tuple[str, Request, Response]], what: str, period: date) -> None:
+def check_release(parts: list[Part], what: str, period: date) -> None:
     """Every series has a value for the reference month in one of its segments; else it is not out yet. "Not yet"
     only when NBS says so (a row for the month with an empty value, or nothing at all for a window of that month
     alone): rows without a month code or values, or an answer with no value of its series over a window that holds
@@ -183,3 +189,15 @@ def parse_legacy(path: Path) -> list[tuple[date, str, float | None]]:
         data = node["data"]
         rows.append((month, dims["zb"], float(data["strdata"]) if data.get("hasdata") and data["strdata"] else None))
     return rows
+
+
+PUBLISHER = Publisher(
+    name=SOURCE, title="NBS", datasets=DATASETS,
+    key=None,  # the new data platform takes no key
+    base_url=BASE_URL,
+    calendar=ReleaseCalendar(months_after=1, day=12),  # about the 9th
+    revision_months=revision_months,
+    fetch=PlainRequests(release_requests, check_release=check_release),  # series stitched across CPI segments
+    check_response=check_response,
+    stage_part=stage_part,
+)

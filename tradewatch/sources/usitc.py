@@ -20,11 +20,17 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, ReleaseFormatError
 from tradewatch.http import Request, Response
-from tradewatch.sources.base import EVERY_MONTH, Publisher, check_http_answer, json_document
+from tradewatch.sources.base import (
+    EVERY_MONTH,
+    PlainRequests,
+    Publisher,
+    ReleaseCalendar,
+    check_http_answer,
+    json_document,
+)
 
 SOURCE = "usitc"
-#: The API serves only the revision in force: there is no history to backfill.
-BACKFILL = False
+BASE_URL = "https://hts.usitc.gov/reststop"
 #: (part, from, to): the chapters the commodity baskets touch, and the Chapter 99 additional-duty headings.
 RANGES = (("ch12", "1200", "1299"), ("ch28", "2800", "2899"), ("ch84", "8400", "8499"), ("ch85", "8500", "8599"),
           ("ch87", "8700", "8799"), ("ch88", "8800", "8899"), ("ch89", "8900", "8999"), ("ch99_9903", "9903", "9903"))
@@ -47,10 +53,6 @@ class HtsDataset:
 
 HTS_LINES = HtsDataset("usitc_hts_lines")
 DATASETS: dict[str, HtsDataset] = {HTS_LINES.name: HTS_LINES}
-PUBLISHER = Publisher(
-    name=SOURCE, title="USITC HTS", datasets=DATASETS, key_variable="USITC_API_KEY (none needed)",
-    key_signup="https://hts.usitc.gov (no key)", key_param="", key_location="params", key_required=False,
-)
 #: How the USITC names a revision: "2026HTSRev20", "2025HTSBasic". Anything else is a broken answer.
 REVISION_NAME = re.compile(r"(19|20)\d{2}HTS(Basic|Rev\d{1,3})")
 _COLUMNS = ("{'htsno': 'VARCHAR', 'indent': 'VARCHAR', 'description': 'VARCHAR', 'superior': 'VARCHAR', "
@@ -141,3 +143,16 @@ def stage_part(con: duckdb.DuckDBPyConnection, path: Path, ds: HtsDataset, part:
         "nullif(array_to_string(list_transform(footnotes, lambda f: trim(f.\"value\")), ' | '), '') AS footnotes "
         "FROM _hts_part"
     )
+
+
+PUBLISHER = Publisher(
+    name=SOURCE, title="USITC HTS", datasets=DATASETS,
+    key=None,
+    base_url=BASE_URL,
+    calendar=ReleaseCalendar(months_after=0, day=28),  # the revision in force during the month
+    revision_months=revision_months,
+    backfills=False,  # the API serves only the revision in force: there is no history to backfill
+    fetch=PlainRequests(release_requests),
+    check_response=check_response,
+    stage_part=stage_part,
+)
