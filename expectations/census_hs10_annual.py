@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import against_previous, first_release, row_columns, same_period
+from expectations.common import row_columns, same_period, size_against_previous
 from tradewatch.sources import census
 
 if TYPE_CHECKING:
@@ -76,8 +76,5 @@ def release_suite(dataset: str) -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToBeBetween(column="chapters", min_value=MIN_CHAPTERS),
         gxe.ExpectColumnValuesToBeBetween(column="duty_above_dutiable_share", min_value=0,
                                           max_value=DUTY_ABOVE_DUTIABLE_SHARE),
-        against_previous("rows_vs_previous", ROW_COUNT_RATIO),
-        against_previous("total_vs_previous", TOTAL_VALUE_RATIO),
-        first_release("row_count", *FIRST_YEAR_ROWS),
-        first_release("total", *FIRST_YEAR_TOTAL),
+        *size_against_previous(ROW_COUNT_RATIO, FIRST_YEAR_ROWS, TOTAL_VALUE_RATIO, FIRST_YEAR_TOTAL),
     ])

@@ -75,3 +75,14 @@ def first_release(column: str, low: float | None, high: float | None) -> gxe.Exp
 
     return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high,
                                              row_condition=FIRST_RELEASE, condition_parser="pandas")
+
+
+def size_against_previous(rows: tuple[float, float], first_rows: tuple[float, float],
+                          total: tuple[float, float] | None = None,
+                          first_total: tuple[float, float] | None = None) -> list[gxe.ExpectColumnValuesToBeBetween]:
+    """Row count (and the headline total, per month) within `rows` (`total`) times the previous accepted release's;
+    a first release within the sanity bounds `first_rows` (`first_total`) instead."""
+    out = [against_previous("rows_vs_previous", rows), first_release("row_count", *first_rows)]
+    if total is not None and first_total is not None:
+        out += [against_previous("total_vs_previous", total), first_release("total", *first_total)]
+    return out

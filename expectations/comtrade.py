@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import against_previous, first_release, missing, none_missing, row_columns, same_period
+from expectations.common import missing, none_missing, row_columns, same_period, size_against_previous
 from tradewatch.sources import comtrade
 
 if TYPE_CHECKING:
@@ -53,8 +53,5 @@ def release_suite(dataset: str) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(name=f"{dataset}.release", expectations=[
         *none_missing("missing_flows", "missing_partners"),
         same_period(),
-        against_previous("rows_vs_previous", ROW_COUNT_RATIO),
-        against_previous("total_vs_previous", TOTAL_VALUE_RATIO),
-        first_release("row_count", *FIRST_ROWS),
-        first_release("total", *FIRST_TOTAL),
+        *size_against_previous(ROW_COUNT_RATIO, FIRST_ROWS, TOTAL_VALUE_RATIO, FIRST_TOTAL),
     ])

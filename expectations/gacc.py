@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import against_previous, first_release, missing, none_missing, row_columns, same_period
+from expectations.common import missing, none_missing, row_columns, same_period, size_against_previous
 from tradewatch.sources import gacc
 
 if TYPE_CHECKING:
@@ -81,8 +81,5 @@ def release_suite(dataset: str) -> gx.ExpectationSuite:
         same_period(),
         gxe.ExpectColumnValuesToBeBetween(column="largest_exports_per_month", min_value=TOTAL_EXPORTS_RANGE[0],
                                           max_value=TOTAL_EXPORTS_RANGE[1]),
-        against_previous("rows_vs_previous", ROW_COUNT_RATIO),
-        against_previous("total_vs_previous", EXPORTS_RATIO),
-        first_release("row_count", *FIRST_ROWS),
-        first_release("total", *FIRST_TOTAL),
+        *size_against_previous(ROW_COUNT_RATIO, FIRST_ROWS, EXPORTS_RATIO, FIRST_TOTAL),
     ])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import against_previous, first_release, missing, none_missing, row_columns, same_period
+from expectations.common import missing, none_missing, row_columns, same_period, size_against_previous
 from expectations.gacc import MONTHS_SQL, MULTIPLIERS, ROW_COUNT_RATIO
 from tradewatch.sources import gacc
 
@@ -69,8 +69,5 @@ def release_suite(dataset: str) -> gx.ExpectationSuite:
         same_period(),
         gxe.ExpectColumnValuesToBeBetween(column="largest_line_per_month", min_value=LARGEST_LINE_RANGE[0],
                                           max_value=LARGEST_LINE_RANGE[1]),
-        against_previous("rows_vs_previous", ROW_COUNT_RATIO),
-        against_previous("total_vs_previous", VALUE_RATIO),
-        first_release("row_count", *FIRST_ROWS),
-        first_release("total", *FIRST_TOTAL),
+        *size_against_previous(ROW_COUNT_RATIO, FIRST_ROWS, VALUE_RATIO, FIRST_TOTAL),
     ])
