@@ -38,9 +38,9 @@ from tradewatch.warehouse import open_warehouse, releases, set_release_status
 
 log = logging.getLogger(__name__)
 
-#: Rows of candidate releases validated at once. Measured on a ten-year backfill (docs/benchmarks.md): GX's fixed
-#: cost per run is paid once per chunk, the rows cost about the same however they are cut, and a chunk of this many
-#: rows of the Census columns the suites read holds about 100 MB.
+#: Rows of candidate releases validated at once: GX's fixed cost is paid once per chunk (and per dataset), the rows
+#: cost the same however they are cut. Measured on ten years of Census imports (3.85 M rows, docs/decisions.md):
+#: 500,000-row chunks took 10.2 s, 1,000,000 8.0 s with a 0.8 GB peak, 2,000,000 7.6 s with 1.5 GB.
 CHUNK_ROWS = 1_000_000
 
 
