@@ -42,10 +42,19 @@ AUDIT_DDL = [
         release_id VARCHAR NOT NULL, part VARCHAR NOT NULL, url VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
         path VARCHAR NOT NULL, http_status INTEGER, bytes BIGINT, fetched_at TIMESTAMP,
         PRIMARY KEY (release_id, part))""",
+    # one row per release validated: its own verdict and what failed in it (tradewatch.quality)
     """CREATE TABLE IF NOT EXISTS audit.validations (
         release_id VARCHAR NOT NULL, suite VARCHAR NOT NULL, success BOOLEAN NOT NULL,
         evaluated INTEGER, failed INTEGER, failed_expectations VARCHAR, results JSON, duration_s DOUBLE,
-        result_path VARCHAR, validated_at TIMESTAMP NOT NULL)""",
+        result_path VARCHAR, validated_at TIMESTAMP NOT NULL, chunk_id VARCHAR)""",
+    # added with the chunked gate: earlier validations (one GX run per release) have no chunk
+    "ALTER TABLE audit.validations ADD COLUMN IF NOT EXISTS chunk_id VARCHAR",
+    # one row per GX run over a chunk of releases (a row-level and a release-level suite): its result, its page
+    """CREATE TABLE IF NOT EXISTS audit.validation_chunks (
+        chunk_id VARCHAR NOT NULL, dataset VARCHAR NOT NULL, suite VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        success BOOLEAN NOT NULL, evaluated INTEGER, failed INTEGER, releases INTEGER, row_count BIGINT,
+        results JSON, duration_s DOUBLE, run_time VARCHAR NOT NULL, validated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (chunk_id, suite))""",
     """CREATE TABLE IF NOT EXISTS audit.release_decisions (
         release_id VARCHAR NOT NULL, action VARCHAR NOT NULL, reason VARCHAR, decided_by VARCHAR,
         decided_at TIMESTAMP NOT NULL)""",
@@ -54,6 +63,11 @@ AUDIT_DDL = [
     """CREATE TABLE IF NOT EXISTS audit.builds (
         started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, mode VARCHAR NOT NULL,
         periods VARCHAR[], project_fingerprint VARCHAR NOT NULL, reason VARCHAR)""",
+    # an incremental build also rebuilds only the models downstream of what changed (tradewatch.transform): the
+    # datasets with new releases, the models it selected, and the fingerprints of the models that gate a chain
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS datasets VARCHAR[]",
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS models VARCHAR[]",
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS fingerprints VARCHAR",
     # one row per alert and channel: sent once, retried while pending (tradewatch.alerts)
     """CREATE TABLE IF NOT EXISTS audit.alerts (
         alert_key VARCHAR NOT NULL, channel VARCHAR NOT NULL, kind VARCHAR NOT NULL, severity VARCHAR NOT NULL,
