@@ -3,8 +3,9 @@
 
 Fetch the month's official releases (live, or replayed from the release archive), land the raw bytes, load them
 into `raw` as pending vintages, validate each with its Great Expectations suite (write, audit, publish), rebuild
-the dbt marts, scan every series for anomalies, send the new ones to the alert channels once, publish the marts
-for readers (DuckDB snapshot, Parquet, PostgreSQL, HTML report) only after all of that succeeded, and report.
+the dbt marts, scan every series for anomalies (dbt then builds marts.anomalies from the findings), send the new
+ones to the alert channels once (one message per channel, grouped into stories), publish the marts for readers
+(DuckDB snapshot, Parquet, PostgreSQL, HTML report) only after all of that succeeded, and report.
 The reference month comes from the run's logical date and the publisher's lag, never from the wall clock;
 months missing since TRADEWATCH_START_MONTH are filled in the same run.
 

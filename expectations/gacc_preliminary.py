@@ -1,10 +1,14 @@
-"""Suite for raw.gacc_preliminary: China's flash totals for one period, the USD edition (US$ 100 million)."""
+"""Suites for raw.gacc_preliminary: China's flash totals for one period, the USD edition (US$ 100 million).
+
+Row level: keys present, one row per item and release, known items, the edition and unit, non-negative values but
+the balance. Release level: every item, the period asked for, exactly one row per item, exports in range."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import raw_columns
+from expectations.common import missing, none_missing, row_columns, same_period
+from expectations.gacc import MONTHS_SQL
 from tradewatch.sources import gacc
 
 if TYPE_CHECKING:
@@ -12,34 +16,46 @@ if TYPE_CHECKING:
 
 DATASET_NAMES = (gacc.PRELIMINARY.name,)
 ITEMS = ["total", "exports", "imports", "balance"]
-#: China's monthly exports in US$ 100 million: outside this range is a unit or parsing error (suite parameter).
+#: China's monthly exports in US$ 100 million: outside this range is a unit or parsing error.
 EXPORTS_RANGE = (500, 15_000)
 
 
-def build_suite(dataset: str) -> gx.ExpectationSuite:
+def columns(dataset: str) -> list[str]:
+    return row_columns(gacc.PRELIMINARY)
+
+
+def row_suite(dataset: str) -> gx.ExpectationSuite:
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
-    return gx.ExpectationSuite(name=dataset, expectations=[
-        gxe.ExpectTableColumnsToMatchSet(column_set=raw_columns(gacc.PRELIMINARY), exact_match=True),
+    return gx.ExpectationSuite(name=f"{dataset}.rows", expectations=[
+        gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("period", "months_in_period", "item", "value_month",
                                                                 "value_ytd", "unit")),
-        gxe.ExpectColumnValuesToBeUnique(column="item"),
-        gxe.ExpectColumnDistinctValuesToEqualSet(column="item", value_set=ITEMS),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "item"]),
+        gxe.ExpectColumnValuesToBeInSet(column="item", value_set=ITEMS),
         gxe.ExpectColumnValuesToBeInSet(column="edition", value_set=[gacc.PRELIMINARY.edition]),
         gxe.ExpectColumnValuesToBeInSet(column="value_multiplier", value_set=[1e8]),  # "Unit: USD 100 Million"
         gxe.ExpectColumnValuesToBeInSet(column="months_in_period", value_set=[1, 2]),
-        gxe.ExpectColumnValuesToBeInSet(column="period", value_set={"$PARAMETER": "periods"}),
         gxe.ExpectColumnValuesToBeBetween(column="value_month", min_value=0,
                                           row_condition='item != "balance"', condition_parser="pandas"),
-        gxe.ExpectColumnMaxToBeBetween(column="value_month", min_value={"$PARAMETER": "min_max"},
-                                       max_value={"$PARAMETER": "max_max"}),
-        gxe.ExpectTableRowCountToBeBetween(min_value={"$PARAMETER": "min_rows"},
-                                           max_value={"$PARAMETER": "max_rows"}),
     ])
 
 
-def parameters(period: str, previous: dict | None) -> dict:
-    months = 2 if period.endswith("-01") else 1  # the January release covers January and February
-    return {"periods": [f"{period}-01"], "min_max": EXPORTS_RANGE[0] * months, "max_max": 3 * EXPORTS_RANGE[1],
-            "min_rows": len(ITEMS), "max_rows": len(ITEMS)}  # exactly one row per item
+def summary(dataset: str) -> dict[str, str]:
+    return {"missing_items": missing("c.item", ITEMS),
+            "largest_per_month": f"max(c.value_month) / any_value({MONTHS_SQL})",
+            "largest": "max(c.value_month)"}
+
+
+def release_suite(dataset: str) -> gx.ExpectationSuite:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    return gx.ExpectationSuite(name=f"{dataset}.release", expectations=[
+        *none_missing("missing_items"),
+        same_period(),
+        gxe.ExpectColumnValuesToBeBetween(column="row_count", min_value=len(ITEMS), max_value=len(ITEMS)),
+        gxe.ExpectColumnValuesToBeBetween(column="largest_per_month", min_value=EXPORTS_RANGE[0]),
+        gxe.ExpectColumnValuesToBeBetween(column="largest", max_value=3 * EXPORTS_RANGE[1]),
+    ])

@@ -65,9 +65,26 @@ def anomaly_title(row: dict) -> str:
     change = row["change_pct"]
     if change is not None and "yoy" in method:
         verb = "fell" if change < 0 else "rose"
+        if row.get("is_low_base"):  # no percentage headline on a tiny year-earlier level: the levels instead
+            unit = row["unit"]
+            return (f"{label} {verb} to {_money(row['observed'], unit)} a month in {when}, from "
+                    f"{_money(row.get('prior_value'), unit)} a year earlier")
         return f"{label} {verb} {abs(change):.1f}% year on year in {when}"
     verb = "fell" if (row["score"] or 0) < 0 else "rose"
     return f"{label} {verb} far more than usual for the season in {when}"
+
+
+def stability_text(row: dict) -> str | None:
+    """Would the same headline have held a month earlier, and on the figures as first published?"""
+    if row.get("is_stable") is None:
+        return None
+    if row.get("held_before_revision") is False:
+        return ("Not stable: on the figures as first published it would not have crossed the threshold; the latest "
+                "revision made it.")
+    if not row.get("held_previous_period"):
+        return "Not yet stable: the first anomalous period, not confirmed by the one before."
+    revised = " and on the figures as first published" if row.get("held_before_revision") else ""
+    return f"Stable: it held in the previous period too{revised}."
 
 
 def anomaly_text(row: dict) -> str:
@@ -81,13 +98,19 @@ def anomaly_text(row: dict) -> str:
         per = " a month" if unit == "usd" else ""
         parts.append(f"{_money(row['observed'], unit)}{per} against {_money(row['expected'], unit)} expected"
                      f"{score}{confidence}.")
-        if row["change_pct"] is not None and row["change_pct"] < 0 and "yoy" in row["method"]:
+        if row.get("is_low_base"):
+            parts.append("A small base a year earlier: no percentage headline.")
+        elif row["change_pct"] is not None and row["change_pct"] < 0 and "yoy" in row["method"]:
             if row["largest_fall_since"]:
                 parts.append(f"Largest fall since {_month(row['largest_fall_since'])}.")
             else:
                 parts.append(f"Largest fall on record (data from {_month(row['history_start'])}).")
         if row["consecutive_months"] > 1:
             parts.append(f"Anomalous for {row['consecutive_months']} periods in a row.")
+        if row.get("top_contributions"):
+            parts.append(f"{row['top_contributions']}.")
+        if stability := stability_text(row):
+            parts.append(stability)
     if row["likely_cause"]:
         parts.append(f"Likely cause: {row['likely_cause']}.")
     if row["is_synthetic"]:
@@ -96,25 +119,30 @@ def anomaly_text(row: dict) -> str:
     return " ".join(parts)
 
 
+#: the columns of marts.anomalies an alert carries (the JSON webhook's fields; stories are grouped by them)
+ALERT_FIELDS = ("anomaly_id", "series_id", "series_label", "domain", "category", "direction", "reporter_iso3",
+                "partner_iso3", "flow", "code", "period_month", "period_label", "method", "observed", "expected",
+                "prior_value", "change_pct", "change_usd", "score", "confidence", "is_low_base", "is_stable",
+                "top_contributions", "likely_cause", "likely_cause_event_id", "events", "query", "is_synthetic",
+                "largest_fall_since")
+
+
 def _alert_of(row: dict) -> Alert:
-    fields = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()
-              if k in ("anomaly_id", "series_id", "series_label", "period_month", "period_label", "method", "observed",
-                       "expected", "change_pct", "score", "confidence", "likely_cause", "likely_cause_event_id",
-                       "events", "query", "is_synthetic", "largest_fall_since")}
+    fields = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items() if k in ALERT_FIELDS}
     return Alert(row["anomaly_id"], "anomaly", row["severity"], anomaly_title(row), anomaly_text(row), fields)
 
 
 def anomaly_alerts(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
     """The anomalies worth paging about: at or above the minimum severity and recent in their series (a backfill
-    stores history in marts.anomalies but does not page about it)."""
+    stores history in marts.anomalies but does not page about it), most severe first, then the largest."""
     allowed = list(SEVERITIES[SEVERITIES.index(settings.alerts.min_severity):])
     cursor = con.execute(
         f"""SELECT * FROM marts.anomalies
             WHERE severity IN ({', '.join('?' * len(allowed))})
               AND period_month > series_last_period - to_months(?)
-            ORDER BY period_month DESC, list_position(?, domain), list_position(?, severity) DESC,
-                     share_of_bilateral_pct DESC NULLS FIRST, series_id""",
-        [*allowed, settings.alerts.lookback_months, list(DOMAIN_ORDER), list(SEVERITIES)])
+            ORDER BY list_position(?, severity) DESC, abs(change_usd) DESC NULLS LAST, period_month DESC,
+                     list_position(?, domain), series_id""",
+        [*allowed, settings.alerts.lookback_months, list(SEVERITIES), list(DOMAIN_ORDER)])
     names = [d[0] for d in cursor.description]
     return [_alert_of(dict(zip(names, r, strict=True))) for r in cursor.fetchall()]
 

@@ -110,6 +110,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return code
         print(f"\nAlerts after run {number}:")
         print(pipeline.alerts_summary(settings))
+        print(f"\nTop rerouting candidates after run {number}:")
+        print(pipeline.rerouting_summary(settings))
     print("\nWhat the runs loaded, validated and built:")
     print(pipeline.summary(settings))
     snapshot = settings.serving.directory / "tradewatch.duckdb"
@@ -137,15 +139,16 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
             raise TradewatchError(f"no anomaly scan yet: the warehouse {settings.duckdb_path} has no marts.anomalies; "
                                   "run the refresh first (make demo, or the DAG)")
         rows = con.execute(
-            "SELECT period_label, severity, confidence, series_label, method, change_pct, score, likely_cause "
-            "FROM marts.anomalies WHERE period_month >= ? AND list_contains(?, severity) "
-            "ORDER BY period_month DESC, severity, series_id LIMIT ?",
+            "SELECT period_label, severity, confidence, series_label, method, change_pct, score, likely_cause, "
+            "top_contributions FROM marts.anomalies WHERE period_month >= ? AND list_contains(?, severity) "
+            "ORDER BY period_month DESC, list_position(['critical', 'warning', 'info'], severity), series_id LIMIT ?",
             [args.since or date(1900, 1, 1), list(allowed), args.limit]).fetchall()
-    for when, severity, confidence, label, method, change, score, cause in rows:
+    for when, severity, confidence, label, method, change, score, cause, carried in rows:
         figures = " ".join(f for f in (f"{change:+.1f}% YoY" if change is not None else "",
                                        f"z {score:+.1f}" if score is not None else "") if f)
         low = " (low confidence)" if confidence == "low" else ""
-        print(f"{when:<13} {severity:<8} {label} — {method} {figures}{low}\n{'':<23}likely cause: {cause}")
+        print(f"{when:<13} {severity:<8} {label} — {method} {figures}{low}\n{'':<23}likely cause: {cause}"
+              + (f"\n{'':<23}{carried}" if carried else ""))
     print(f"{len(rows)} anomal{'y' if len(rows) == 1 else 'ies'} shown (marts.anomalies)")
     return 0
 

@@ -1,17 +1,16 @@
 """Great Expectations Data Docs that keep every validation of every dataset and work offline.
 
-GX renders one HTML page per validation result and per suite; tradewatch keeps those pages and does three things
-around them:
-- GX's own index is never built: its index builder deletes every page its context does not know, and each suite
-  runner has an ephemeral context of its own, so every validate task used to delete the pages of every other
-  dataset and of every earlier run;
-- each page GX writes is pointed at the CSS, JavaScript, fonts and images it needs under `static/` in the docs folder
-  (copied from `tradewatch/data_docs_vendor`, files taken unmodified from npm, see its NOTICE.md) instead of nine
-  CDNs; Vega's scripts are dropped from pages that draw no chart;
-- `index.html` is ours, written from `audit.validations` (every validation recorded, whatever suite, run or chunk
-  produced it) joined with `audit.releases`, and from the pages found on disk: every validation by dataset, release
-  and verdict, failures first, with links to its GX page and its JSON result. One static file, no script, nothing
-  fetched.
+The gate validates chunks of releases (tradewatch.quality): each chunk has two GX results, the row-level suite's and
+the release-level suite's, and each is rendered by GX's own renderer as one page, kept under
+`validations/<suite>/<chunk id>/<run time>/result.html` (the layout of GX's site builder). Around those pages:
+- GX's site builder and its index are not used: its index builder deletes every page its context does not know;
+- each page is pointed at the CSS, JavaScript, fonts and images it needs under `static/` in the docs folder (copied
+  from `tradewatch/data_docs_vendor`, files taken unmodified from npm, see its NOTICE.md) instead of nine CDNs;
+  Vega's scripts are dropped from pages that draw no chart;
+- `index.html` is ours, written from `audit.validations` (one row per release validated) joined with
+  `audit.releases` and `audit.validation_chunks`: every release by dataset, with its verdict and what failed in it,
+  failures first, linked to its chunk's two pages and its JSON result. Validations recorded before the chunked gate
+  (one GX run per release) keep their own page. One static file, no script, nothing fetched.
 """
 
 from __future__ import annotations
@@ -112,6 +111,45 @@ def make_offline(docs_dir: Path, since: float = 0.0) -> int:
     return rewritten
 
 
+# --- pages -------------------------------------------------------------------------------------------------------
+
+
+def _run_time_key(run_time: str | None) -> str:
+    """GX's directory name for a run time (RunIdentifier: %Y%m%dT%H%M%S.%fZ, UTC)."""
+    if not run_time:
+        return ""
+    return datetime.fromisoformat(run_time).astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def _write(docs_dir: Path, page: Path, text: str) -> Path:
+    page.parent.mkdir(parents=True, exist_ok=True)
+    static = Path(os.path.relpath(docs_dir / "static", page.parent)).as_posix()
+    tmp = page.with_name(f".{page.name}.tmp")
+    tmp.write_text(offline_html(text, static), encoding="utf-8")
+    os.replace(tmp, page)
+    return page
+
+
+def write_page(docs_dir: Path, suite: str, run_name: str, run_time: str, text: str) -> Path:
+    """Keep GX's page of one validation result (`text`), rewritten to load nothing from the network."""
+    install_assets(docs_dir)
+    return _write(docs_dir, docs_dir / "validations" / suite / run_name / _run_time_key(run_time) / "result.html",
+                  text)
+
+
+def write_suite_page(docs_dir: Path, suite: str, fingerprint: str, render: Callable[[], str]) -> Path:
+    """Keep GX's page of a suite (what it expects), offline; rendered again only when the suite changed (its
+    `fingerprint`, kept in the page's first line)."""
+    page = docs_dir / "expectations" / f"{suite}.html"
+    marker = f"<!-- tradewatch suite {fingerprint} -->\n"
+    if page.exists():
+        with page.open(encoding="utf-8") as handle:
+            if handle.readline() == marker:
+                return page
+    install_assets(docs_dir)
+    return _write(docs_dir, page, marker + render())
+
+
 # --- the index ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -130,6 +168,18 @@ class Validation:
     period: object
     vintage: int | None
     status: str | None
+    chunk_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkRun:
+    """One GX run over a chunk of releases: the row-level or the release-level suite."""
+
+    chunk_id: str
+    suite: str
+    kind: str  # rows | release
+    run_time: str
+    success: bool
 
 
 def validations(con: duckdb.DuckDBPyConnection) -> list[Validation]:
@@ -137,15 +187,24 @@ def validations(con: duckdb.DuckDBPyConnection) -> list[Validation]:
     rows = con.execute(
         "SELECT v.release_id, v.suite, v.success, v.evaluated, v.failed, v.failed_expectations, v.result_path, "
         "v.validated_at, json_extract_string(v.results, '$.meta.run_id.run_name'), "
-        "json_extract_string(v.results, '$.meta.run_id.run_time'), r.dataset, r.period, r.vintage, r.status "
-        "FROM audit.validations v LEFT JOIN audit.releases r USING (release_id) "
+        "json_extract_string(v.results, '$.meta.run_id.run_time'), r.dataset, r.period, r.vintage, r.status, "
+        "v.chunk_id FROM audit.validations v LEFT JOIN audit.releases r USING (release_id) "
         "ORDER BY coalesce(r.dataset, v.suite), r.period DESC NULLS LAST, v.validated_at DESC").fetchall()
     return [Validation(*row) for row in rows]
 
 
+def chunk_runs(con: duckdb.DuckDBPyConnection) -> dict[str, list[ChunkRun]]:
+    """chunk id -> its GX runs, the row-level suite's first."""
+    runs: dict[str, list[ChunkRun]] = defaultdict(list)
+    for row in con.execute("SELECT chunk_id, suite, kind, run_time, success FROM audit.validation_chunks "
+                           "ORDER BY chunk_id, kind DESC").fetchall():
+        runs[row[0]].append(ChunkRun(*row))
+    return runs
+
+
 def gx_pages(docs_dir: Path) -> dict[tuple[str, str, str], str]:
     """(suite, run name, run time) -> the GX page of that validation, relative to docs_dir
-    (GX writes validations/<suite>/<run name>/<run time>/<batch>.html)."""
+    (validations/<suite>/<run name>/<run time>/<page>.html, as GX's site builder lays them out)."""
     pages = {}
     for page in (docs_dir / "validations").glob("*/*/*/*.html"):
         run_time, run_name, suite = page.parent.name, page.parent.parent.name, page.parent.parent.parent.name
@@ -153,78 +212,83 @@ def gx_pages(docs_dir: Path) -> dict[tuple[str, str, str], str]:
     return pages
 
 
-def _run_time_key(run_time: str | None) -> str:
-    """GX's directory name for a run time (RunIdentifier: %Y%m%dT%H%M%S.%fZ, UTC)."""
-    if not run_time:
-        return ""
-    return datetime.fromisoformat(run_time).astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-
-
 def _link(href: str | None, text: str) -> str:
     return f'<a href="{html.escape(quote(href))}">{html.escape(text)}</a>' if href else ""
 
 
-def _row(v: Validation, page: str | None, docs_dir: Path, anchor: bool = False) -> str:
+def _row(v: Validation, pages: list[tuple[str, str | None]], docs_dir: Path, anchor: bool = False) -> str:
     verdict = "passed" if v.success else "FAILED"
     result = (os.path.relpath(v.result_path, docs_dir) if v.result_path and Path(v.result_path).exists() else None)
-    links = " · ".join(filter(None, (_link(page, "page"), _link(result, "JSON")))) or "—"
-    first = (v.failed_expectations or "").split("\n")[0]
+    links = " · ".join(filter(None, (*(_link(href, label) for label, href in pages), _link(result, "JSON")))) or "—"
+    why = "<br>".join(html.escape(line[:300]) for line in (v.failed_expectations or "").split("\n")[:5] if line)
     period = f"{v.period:%Y-%m}" if v.period else ""
     anchor_id = f' id="{html.escape(v.release_id)}"' if anchor else ""
+    chunk = f'<br><span class="meta">chunk {html.escape(v.chunk_id)}</span>' if v.chunk_id else ""
     return (f'<tr class="{verdict.lower()}"{anchor_id}><td>{period}</td>'
-            f"<td><code>{html.escape(v.release_id)}</code></td><td>{v.vintage or ''}</td><td>{verdict}</td>"
+            f"<td><code>{html.escape(v.release_id)}</code>{chunk}</td><td>{v.vintage or ''}</td><td>{verdict}</td>"
             f"<td>{html.escape(v.status or '')}</td><td>{v.failed or 0} / {v.evaluated or 0}</td>"
             f"<td>{v.validated_at:%Y-%m-%d %H:%M}</td><td>{links}</td>"
-            f'<td class="why">{html.escape(first[:300])}</td></tr>')
+            f'<td class="why">{why}</td></tr>')
 
 
 _HEAD = ("<tr><th>period</th><th>release</th><th>vintage</th><th>verdict</th><th>status now</th><th>failed / "
-         "expectations</th><th>validated (UTC)</th><th>result</th><th>first failure</th></tr>")
+         "expectations</th><th>validated (UTC)</th><th>GX pages and result</th><th>what failed in this release</th>"
+         "</tr>")
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222}
 h1{font-size:1.4em} h2{font-size:1.15em;margin-top:28px;border-bottom:1px solid #ddd} .meta{color:#555}
 table{border-collapse:collapse;font-size:.85em} td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;
-vertical-align:top} tr.failed td{color:#a00} .why{max-width:520px} nav a{margin-right:12px} code{font-size:.95em}
+vertical-align:top} tr.failed td{color:#a00} .why{max-width:560px} nav a{margin-right:12px} code{font-size:.95em}
 """
 
 
 def render_index(found: list[Validation], pages: dict[tuple[str, str, str], str], docs_dir: Path,
-                 generated: datetime | None = None) -> str:
+                 generated: datetime | None = None, chunks: dict[str, list[ChunkRun]] | None = None) -> str:
     generated = generated or datetime.now(UTC)
+    chunks = chunks or {}
     by_dataset: dict[str, list[Validation]] = defaultdict(list)
     for v in found:
         by_dataset[v.dataset or v.suite].append(v)
 
-    def page_of(v: Validation) -> str | None:
-        return pages.get((v.suite, v.run_name or v.release_id, _run_time_key(v.run_time)))
+    def pages_of(v: Validation) -> list[tuple[str, str | None]]:
+        if v.chunk_id:  # the chunk's pages: the row-level suite's and the release-level suite's
+            return [(run.kind, pages.get((run.suite, run.chunk_id, _run_time_key(run.run_time))))
+                    for run in chunks.get(v.chunk_id, [])]
+        return [("page", pages.get((v.suite, v.run_name or v.release_id, _run_time_key(v.run_time))))]
 
     failed = [v for v in found if not v.success]
     passed = len(found) - len(failed)
-    missing = sum(page_of(v) is None for v in found)
+    missing = sum(any(href is None for _, href in pages_of(v)) for v in found)
+    chunk_count = len({v.chunk_id for v in found if v.chunk_id})
     nav = " ".join(f'<a href="#{html.escape(d)}">{html.escape(d)} ({len(vs)})</a>' for d, vs in by_dataset.items())
     parts = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tradewatch: Data Docs</title>'
              f"<style>{CSS}</style></head><body><h1>Data quality: every release validated</h1>"
              f'<p class="meta">{len(found)} validations of {len(by_dataset)} datasets: {passed} passed, '
-             f"{len(failed)} failed · from audit.validations, generated {generated:%Y-%m-%d %H:%M} UTC · each page "
-             "is Great Expectations' own rendering of one validation result"
-             + (f" · {missing} without a page (validated before every page was kept): `tradewatch quality docs` "
-                "renders them from their stored results" if missing else "")
+             f"{len(failed)} failed · from audit.validations, generated {generated:%Y-%m-%d %H:%M} UTC · releases "
+             f"are validated in chunks ({chunk_count} here): each chunk has two pages, Great Expectations' own "
+             "rendering of its row-level suite (every row of the chunk) and of its release-level suite (one row "
+             "per release); each release below has its own verdict and the failures traced to its rows"
+             + (f" · {missing} without a page: `tradewatch quality docs` renders them from their stored results"
+                if missing else "")
              + f"</p><nav>{nav}</nav>"]
     if failed:
         parts.append(f'<h2 id="failed">Failed validations ({len(failed)})</h2><table>{_HEAD}'
-                     + "".join(_row(v, page_of(v), docs_dir) for v in failed) + "</table>")
+                     + "".join(_row(v, pages_of(v), docs_dir) for v in failed) + "</table>")
     anchored: set[str] = set()  # the newest validation of each release can be linked to: index.html#<release id>
 
     def row(v: Validation) -> str:
         first = v.release_id not in anchored
         anchored.add(v.release_id)
-        return _row(v, page_of(v), docs_dir, anchor=first)
+        return _row(v, pages_of(v), docs_dir, anchor=first)
 
     for dataset, rows in by_dataset.items():
-        suite = (docs_dir / "expectations" / f"{rows[0].suite}.html")
-        suite_link = f" · {_link(suite.relative_to(docs_dir).as_posix(), 'the suite')}" if suite.exists() else ""
+        suites = [docs_dir / "expectations" / f"{name}.html" for name in
+                  (f"{dataset}.rows", f"{dataset}.release", rows[0].suite)]
+        suite_links = " · ".join(_link(p.relative_to(docs_dir).as_posix(), f"suite {p.stem}") for p in
+                                 dict.fromkeys(suites) if p.exists())
         parts.append(f'<h2 id="{html.escape(dataset)}">{html.escape(dataset)}</h2><p class="meta">{len(rows)} '
-                     f"validations, {sum(not v.success for v in rows)} failed{suite_link}</p><table>{_HEAD}"
+                     f"validations, {sum(not v.success for v in rows)} failed"
+                     + (f" · {suite_links}" if suite_links else "") + f"</p><table>{_HEAD}"
                      + "".join(row(v) for v in rows) + "</table>")
     if not found:
         parts.append("<p>No release validated yet: run the refresh.</p>")
@@ -232,26 +296,30 @@ def render_index(found: list[Validation], pages: dict[tuple[str, str, str], str]
 
 
 def restore_missing(con: duckdb.DuckDBPyConnection, docs_dir: Path, render: Callable[[dict], str]) -> int:
-    """Render, from the result stored in audit.validations, the page of every validation that has none (those
-    deleted by GX's index builder before tradewatch kept them all). Returns how many were written."""
+    """Render, from the result stored in audit.validation_chunks (or, for validations before the chunked gate, in
+    audit.validations), the page of every validation that has none. Returns how many were written."""
     pages, written = gx_pages(docs_dir), 0
+    for chunk, suite, run_time, stored in con.execute(
+            "SELECT chunk_id, suite, run_time, results FROM audit.validation_chunks").fetchall():
+        if (suite, chunk, _run_time_key(run_time)) not in pages:
+            write_page(docs_dir, suite, chunk, run_time, render(json.loads(stored)))
+            written += 1
     for v in validations(con):
-        if not v.run_name or not v.run_time or (v.suite, v.run_name, _run_time_key(v.run_time)) in pages:
+        if v.chunk_id or not v.run_name or not v.run_time or \
+                (v.suite, v.run_name, _run_time_key(v.run_time)) in pages:
             continue
         stored = con.execute("SELECT results FROM audit.validations WHERE release_id = ? AND suite = ? AND "
                              "validated_at = ?", [v.release_id, v.suite, v.validated_at]).fetchall()[0][0]
-        page = docs_dir / "validations" / v.suite / v.run_name / _run_time_key(v.run_time) / "result.html"
-        page.parent.mkdir(parents=True, exist_ok=True)
-        static = Path(os.path.relpath(docs_dir / "static", page.parent)).as_posix()
-        page.write_text(offline_html(render(json.loads(stored)), static), encoding="utf-8")
+        write_page(docs_dir, v.suite, v.run_name, v.run_time, render(json.loads(stored)))
         written += 1
     return written
 
 
 def write_index(con: duckdb.DuckDBPyConnection, docs_dir: Path) -> Path:
-    """Write docs_dir/index.html (atomically) from audit.validations and the pages on disk."""
+    """Write docs_dir/index.html (atomically) from audit.validations, audit.validation_chunks and the pages on
+    disk."""
     docs_dir.mkdir(parents=True, exist_ok=True)
-    page = render_index(validations(con), gx_pages(docs_dir), docs_dir)
+    page = render_index(validations(con), gx_pages(docs_dir), docs_dir, chunks=chunk_runs(con))
     index, tmp = docs_dir / "index.html", docs_dir / ".index.html.tmp"
     tmp.write_text(page, encoding="utf-8")
     os.replace(tmp, index)

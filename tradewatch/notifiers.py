@@ -1,9 +1,11 @@
 """Alert channels: Slack-compatible webhook, generic JSON webhook, SMTP e-mail, and the log.
 
-Each channel takes a batch of alerts and delivers one digest (one Slack post, one webhook call, one e-mail), so a
-month with many anomalies does not flood anyone. A channel raises NotifierError on failure; the caller keeps the
-alerts pending and retries them on the next run. Configured from the environment (settings.alerts) and, inside
-Airflow, from the connections `tradewatch_slack`, `tradewatch_webhook` and `tradewatch_smtp`.
+Each channel takes a batch of alerts and delivers one digest (one Slack post, one webhook call, one e-mail) whose
+paragraphs are stories: related anomalies grouped under one headline, most severe first (tradewatch.stories), so a
+month with many anomalies does not flood anyone and the worst news leads. A channel raises NotifierError on
+failure; the caller keeps the alerts pending and retries them on the next run. Configured from the environment
+(settings.alerts) and, inside Airflow, from the connections `tradewatch_slack`, `tradewatch_webhook` and
+`tradewatch_smtp`.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Protocol
 
+from tradewatch import stories
 from tradewatch.errors import TradewatchError
 from tradewatch.redact import redact
 from tradewatch.settings import AlertSettings, Secret
 
 log = logging.getLogger("tradewatch.alerts")
 
-DIGEST_LINES = 15
-MORE_QUERY = ("SELECT period_label, series_label, change_pct, severity, likely_cause FROM marts.anomalies "
-              "WHERE severity <> 'info' ORDER BY period_month DESC, severity")
+DIGEST_LINES = 15  # stories per digest
+MORE_QUERY = ("SELECT period_label, severity, series_label, change_pct, top_contributions, likely_cause "
+              "FROM marts.anomalies WHERE severity <> 'info' "
+              "ORDER BY period_month DESC, list_position(['critical', 'warning'], severity), abs(change_usd) DESC")
 CONNECTION_IDS = {"slack": "tradewatch_slack", "webhook": "tradewatch_webhook", "email": "tradewatch_smtp"}
 
 
@@ -52,15 +56,23 @@ class Channel(Protocol):
 
 
 def subject(alerts: Sequence[Alert]) -> str:
-    if len(alerts) == 1:
-        return f"tradewatch: {alerts[0].title}"
-    return f"tradewatch: {len(alerts)} new alerts — {alerts[0].title}"
+    """The most severe story's headline, with how many stories and critical ones there are."""
+    grouped = stories.group(alerts)
+    if len(grouped) == 1:
+        return f"tradewatch: {grouped[0].title}"
+    critical = sum(s.severity == "critical" for s in grouped)
+    counts = f"{len(grouped)} stories" + (f", {critical} critical" if critical else "")
+    return f"tradewatch: {counts} — {grouped[0].title}"
 
 
 def digest_lines(alerts: Sequence[Alert]) -> list[str]:
-    lines = [f"[{a.severity.upper()}] {a.text}" for a in alerts[:DIGEST_LINES]]
-    if len(alerts) > DIGEST_LINES:
-        lines.append(f"... and {len(alerts) - DIGEST_LINES} more. All of them: {MORE_QUERY}")
+    """One paragraph per story, most severe first, then the most material."""
+    grouped = stories.group(alerts)
+    lines = [f"[{story.severity.upper()}] {story.text}" for story in grouped[:DIGEST_LINES]]
+    if len(grouped) > DIGEST_LINES:
+        rest = grouped[DIGEST_LINES:]
+        lines.append(f"... and {len(rest)} more stories ({sum(len(s.alerts) for s in rest)} alerts). All anomalies: "
+                     f"{MORE_QUERY}")
     return lines
 
 
@@ -114,6 +126,8 @@ class WebhookChannel:
 
     def payload(self, alerts: Sequence[Alert]) -> dict:
         return {"source": "tradewatch", "summary": subject(alerts), "count": len(alerts),
+                "stories": [{"severity": s.severity, "title": s.title, "message": s.text,
+                             "keys": [a.key for a in s.alerts]} for s in stories.group(alerts)],
                 "alerts": [{"key": a.key, "kind": a.kind, "severity": a.severity, "title": a.title,
                             "message": a.text, **a.fields} for a in alerts]}
 

@@ -5,7 +5,9 @@ Arguments and return values are plain JSON-able data, so they travel through XCo
 
 from __future__ import annotations
 
+import json
 import logging
+import textwrap
 from datetime import date, datetime, timedelta
 
 from tradewatch import alerts, anomalies, quality, sources, transform
@@ -220,9 +222,10 @@ def build(settings: Settings, full: bool = False) -> dict:
 
 
 def detect_anomalies(settings: Settings) -> dict:
-    """Scan every series in the marts and rewrite marts.anomalies."""
+    """Scan every series in the marts (the detector writes its findings), then build marts.anomalies from them."""
     with open_warehouse(settings.duckdb_path) as con:
         found = anomalies.scan(con, anomalies.rules_from(settings))
+    transform.build_anomalies(settings)
     counts = {s: sum(a.severity == s for a in found) for s in anomalies.SEVERITIES}
     return {"anomalies": len(found), **counts}
 
@@ -243,26 +246,59 @@ def publish(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
     return result
 
 
-def alerts_summary(settings: Settings, latest: int = 10) -> str:
-    """Anomalies by severity, alerts by channel and status, and the latest alerts sent."""
+def alerts_summary(settings: Settings) -> str:
+    """Anomalies by severity, alerts by channel and status, and the latest dispatch as the stories it sent."""
+    from tradewatch import stories
+    from tradewatch.notifiers import Alert
+
     lines = []
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
         if _has_table(con, "marts", "anomalies"):
             counts = dict(con.execute("SELECT severity, count(*) FROM marts.anomalies GROUP BY 1").fetchall())
             lines.append("  marts.anomalies: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in anomalies.SEVERITIES)
-                         + " (info: immaterial series, never sent)")
+                         + " (info: immaterial chapters, never sent)")
         for channel, status, n in con.execute(
                 "SELECT channel, status, count(*) FROM audit.alerts GROUP BY ALL ORDER BY 1, 2").fetchall():
             lines.append(f"  audit.alerts: {channel:<8} {status:<8} {n}")
         rows = con.execute(
-            "SELECT severity, title, created_at FROM audit.alerts WHERE channel = (SELECT min(channel) FROM "
-            "audit.alerts) AND created_at = (SELECT max(created_at) FROM audit.alerts) ORDER BY position LIMIT ?",
-            [latest]).fetchall()
-        if rows:
-            lines.append(f"  the most recent alerts, first recorded {rows[0][2]:%Y-%m-%d %H:%M} UTC (full messages in "
-                         "the log; `tradewatch anomalies` lists every anomaly):")
-            lines += [f"  [{sev.upper()}] {title}" for sev, title, _ in rows]
+            "SELECT alert_key, kind, severity, title, message, fields, created_at FROM audit.alerts WHERE channel = "
+            "(SELECT min(channel) FROM audit.alerts) AND created_at = (SELECT max(created_at) FROM audit.alerts) "
+            "ORDER BY position").fetchall()
+    if rows:
+        batch = [Alert(key, kind, severity, title, text, json.loads(fields) if fields else {})
+                 for key, kind, severity, title, text, fields, _ in rows]
+        grouped = stories.group(batch)
+        lines.append(f"  the latest alerts, first recorded {rows[0][6]:%Y-%m-%d %H:%M} UTC: {len(batch)} alert(s) in "
+                     f"{len(grouped)} stor{'y' if len(grouped) == 1 else 'ies'}, one message per channel, most severe "
+                     "first:")
+        for story in grouped:
+            lines.append(f"  [{story.severity.upper()}] {story.title} ({len(story.alerts)} alert(s))")
+            lines += textwrap.wrap(story.text, 112, initial_indent="      ", subsequent_indent="      ")
     return "\n".join(lines) or "  no anomalies scanned and no alerts yet"
+
+
+def rerouting_summary(settings: Settings, top: int = 8) -> str:
+    """The top rerouting candidates of the latest month: HS6 lines where a third country took China's place."""
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        if not _has_table(con, "marts", "trade_diversion_monthly"):
+            return "  no rerouting monitor built yet"
+        rows = con.execute(
+            "SELECT period_month, hs_code, description, rerouting_partner_iso3, rerouting_partner_gain_pts, "
+            "rerouting_china_drop_pts, rerouting_shifted_usd / 1e6, rerouting_confidence, rerouting_horizon, "
+            "rerouting_explanation FROM marts.trade_diversion_monthly WHERE hs_level = 'HS6' AND rerouting_signal "
+            "AND period_month = (SELECT max(period_month) FROM marts.trade_diversion_monthly) "
+            "ORDER BY rerouting_shifted_usd DESC LIMIT ?", [top]).fetchall()
+    if not rows:
+        return "  no line shows the rerouting pattern in the latest month"
+    out = [f"  {rows[0][0]:%B %Y}: HS6 lines where a third country took China's place in US imports "
+           "(marts.trade_diversion_monthly)",
+           f"  {'line':<7} {'description':<36} {'to':<4} {'gain':>6} {'China':>6} {'US$m/mo':>8} {'confidence':<10} "
+           "horizon"]
+    for _, code, description, partner, gain, drop, shifted, confidence, horizon, explanation in rows:
+        out.append(f"  {code:<7} {(description or '')[:36]:<36} {partner:<4} {gain:>+6.1f} {-drop:>+6.1f} "
+                   f"{shifted:>8.1f} {confidence:<10} {horizon}")
+        out += textwrap.wrap(explanation, 108, initial_indent="          ", subsequent_indent="          ")
+    return "\n".join(out)
 
 
 def summary(settings: Settings) -> str:

@@ -97,6 +97,7 @@ class AnomalySettings:
     materiality_pct: float = 1.0
     event_window_months: int = 6
     yoy_total_pct: float = 20.0
+    low_base_usd: float = 5e6  # a year-earlier level under this (US$ a month) gets no YoY headline
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Settings:
     serving: ServingSettings
     release_poll_hours: float = 6.0  # while a release is due but not out: look again this often
     dbt_memory_limit: str = "1GB"  # DuckDB's memory limit inside dbt (it spills to disk beyond it)
+    diversion_base_year: int = 2017  # the rerouting monitor's pre-war base year (marts.trade_diversion_monthly)
     alerts: AlertSettings = AlertSettings()
     anomalies: AnomalySettings = AnomalySettings()
 
@@ -151,6 +153,14 @@ def _memory_size(env: Mapping[str, str], name: str, default: str) -> str:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw, re.IGNORECASE):
         raise ConfigurationError(f"{name}={raw!r} is not a memory size; write it like 1GB or 1500MB, or unset it")
     return raw
+
+
+def _base_year(env: Mapping[str, str]) -> int:
+    year = _int(env, "TRADEWATCH_DIVERSION_BASE_YEAR", 2017)
+    if not 1990 <= year <= 2100:
+        raise ConfigurationError(f"TRADEWATCH_DIVERSION_BASE_YEAR={year}: use a year the warehouse holds, such as "
+                                 "2017 (the last year before the trade war)")
+    return year
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -255,10 +265,13 @@ def _anomalies(env: Mapping[str, str]) -> AnomalySettings:
         materiality_pct=_float(env, "TRADEWATCH_ANOMALY_MATERIALITY_PCT", 1.0),
         event_window_months=_int(env, "TRADEWATCH_ANOMALY_EVENT_WINDOW_MONTHS", 6),
         yoy_total_pct=_float(env, "TRADEWATCH_ANOMALY_YOY_PCT", 20.0),
+        low_base_usd=_float(env, "TRADEWATCH_ANOMALY_LOW_BASE_USD", 5e6),
     )
-    if settings.z_threshold <= 0 or settings.yoy_total_pct <= 0 or not 0 <= settings.materiality_pct < 100:
-        raise ConfigurationError("TRADEWATCH_ANOMALY_Z_THRESHOLD and _YOY_PCT must be positive and "
-                                 "TRADEWATCH_ANOMALY_MATERIALITY_PCT a share from 0 to 100")
+    if settings.z_threshold <= 0 or settings.yoy_total_pct <= 0 or not 0 <= settings.materiality_pct < 100 \
+            or settings.low_base_usd < 0:
+        raise ConfigurationError("TRADEWATCH_ANOMALY_Z_THRESHOLD and _YOY_PCT must be positive, "
+                                 "TRADEWATCH_ANOMALY_MATERIALITY_PCT a share from 0 to 100 and "
+                                 "TRADEWATCH_ANOMALY_LOW_BASE_USD a US$ amount (0 switches the guard off)")
     return settings
 
 
@@ -356,6 +369,7 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         serving=_serving(env, data_dir),
         release_poll_hours=_float(env, "TRADEWATCH_RELEASE_POLL_HOURS", 6.0),
         dbt_memory_limit=_memory_size(env, "TRADEWATCH_DBT_MEMORY_LIMIT", "1GB"),
+        diversion_base_year=_base_year(env),
         alerts=_alerts(env),
         anomalies=_anomalies(env),
     )

@@ -11,3 +11,13 @@ def literal(text: str | None) -> str:
 
 def identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def insert_rows(con, table: str, rows: list[tuple]) -> None:
+    """Insert many rows in one statement: each column is bound as one list and unnested (a row-by-row executemany
+    costs about two milliseconds a row in DuckDB)."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    con.execute(f"INSERT INTO {table} SELECT {', '.join(f'unnest(${i + 1})' for i in range(len(columns)))}",
+                [list(column) for column in columns])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -32,6 +33,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         DBT_LOG_PATH=str(settings.data_dir / "dbt" / "logs"),
         DBT_TARGET_PATH=str(settings.data_dir / "dbt" / "target"),
         TRADEWATCH_DBT_MEMORY_LIMIT=settings.dbt_memory_limit,
+        TRADEWATCH_DIVERSION_BASE_YEAR=str(settings.diversion_base_year),
     )
     return env
 
@@ -65,6 +67,8 @@ class BuildPlan:
     mode: str  # full | incremental | skip
     periods: tuple[str, ...]  # the changed months (YYYY-MM) an incremental build rebuilds
     reason: str
+    datasets: tuple[str, ...] = ()  # the raw datasets with releases published (or released) since the last build
+    models: tuple[str, ...] = ()  # the models an incremental build rebuilds (with their tests): see `stale_models`
 
 
 def project_fingerprint() -> str:
@@ -91,12 +95,71 @@ def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> BuildPlan:
         return BuildPlan("full", (), "the last build did not finish (it failed or was killed)")
     if built_with != fingerprint:
         return BuildPlan("full", (), "the dbt project changed since the last build")
-    periods = tuple(p for (p,) in con.execute(
-        "SELECT DISTINCT strftime(period, '%Y-%m') FROM audit.releases WHERE status IN ('published', 'released') "
-        "AND decided_at >= ? ORDER BY 1", [started_at]).fetchall())
+    changed = con.execute(
+        "SELECT DISTINCT strftime(period, '%Y-%m'), dataset FROM audit.releases WHERE status IN ('published', "
+        "'released') AND decided_at >= ? ORDER BY 1, 2", [started_at]).fetchall()
+    periods = tuple(dict.fromkeys(p for p, _ in changed))
     if not periods:
         return BuildPlan("skip", (), "nothing published since the last build; the marts are current")
-    return BuildPlan("incremental", periods, f"{len(periods)} period(s) published since the last build")
+    return BuildPlan("incremental", periods, f"{len(periods)} period(s) published since the last build",
+                     tuple(sorted({d for _, d in changed})))
+
+
+#: A model with this `meta` flag gates the chain below it: the chain is rebuilt only when the model's rows changed
+#: since the last build (int_tariff_weight_sources: the tariff lines, their stacked rates and the daily series move
+#: only when a calendar year of trade weights or the seeds change, not with each month).
+GATE_FLAG = "rebuild_downstream_only_when_changed"
+
+
+def _manifest(settings: Settings) -> dict | None:
+    """The dbt project's graph as the last dbt run wrote it (target/manifest.json)."""
+    path = settings.data_dir / "dbt" / "target" / "manifest.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def gates(manifest: dict) -> dict[str, str]:
+    """The gate models (GATE_FLAG) -> their relation in the warehouse."""
+    return {node["name"]: node["relation_name"] for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and (node["config"].get("meta") or {}).get(GATE_FLAG)}
+
+
+def gate_fingerprints(con: duckdb.DuckDBPyConnection, relations: dict[str, str]) -> dict[str, str]:
+    """The rows of each gate model, hashed (order-free: DuckDB's row hash, summed)."""
+    out = {}
+    for name, relation in relations.items():
+        try:
+            rows, total = con.execute(f"SELECT count(*), sum(hash(t)) FROM {relation} t").fetchall()[0]
+        except duckdb.Error as exc:  # not built yet, or broken: its chain is rebuilt, and dbt says why
+            log.warning("cannot fingerprint %s (%s): the models below it are rebuilt", name, exc)
+            continue
+        out[name] = f"{rows}:{total}"
+    return out
+
+
+def stale_models(manifest: dict, datasets: set[str], unchanged_gates: set[str]) -> list[str]:
+    """The models whose rows may have changed: downstream of a raw dataset with new releases, except below a gate
+    model whose rows did not change (seeds and the project are unchanged in an incremental build: any change to
+    them means a full build)."""
+    nodes, parents = manifest["nodes"], manifest["parent_map"]
+    dirty = {uid for uid, source in manifest["sources"].items()
+             if source["schema"] == "raw" and source["name"] in datasets}
+    stale: list[str] = []
+    models = {uid for uid, node in nodes.items() if node["resource_type"] == "model"}
+    remaining = set(models)
+    while remaining:  # parents first
+        ready = [uid for uid in remaining if not (set(parents.get(uid, ())) & remaining)]
+        for uid in sorted(ready):
+            remaining.discard(uid)
+            if nodes[uid]["name"] in unchanged_gates or not set(parents.get(uid, ())) & dirty:
+                continue
+            dirty.add(uid)
+            stale.append(nodes[uid]["name"])
+        if not ready:
+            raise TradewatchError("the dbt project's graph has a cycle")
+    return stale
 
 
 def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[str]]:
@@ -107,28 +170,62 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
     last successful build; every other mart is small and rebuilt whole. Seeds and unit tests depend only on the
     project, so an incremental build (same project fingerprint) skips them. `full` forces a full rebuild."""
     fingerprint = project_fingerprint()
+    manifest = _manifest(settings)
     with open_warehouse(settings.duckdb_path) as con:
         plan = BuildPlan("full", (), "asked for") if full else plan_build(con, fingerprint)
+        if plan.mode == "incremental":
+            plan = _select(con, plan, manifest)
         started_at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchall()[0][0]
         if plan.mode != "skip":
-            con.execute("INSERT INTO audit.builds VALUES (?, NULL, ?, ?, ?, ?)",
-                        [started_at, plan.mode, list(plan.periods), fingerprint, plan.reason])
+            con.execute("INSERT INTO audit.builds (started_at, finished_at, mode, periods, project_fingerprint, "
+                        "reason, datasets, models) VALUES (?, NULL, ?, ?, ?, ?, ?, ?)",
+                        [started_at, plan.mode, list(plan.periods), fingerprint, plan.reason, list(plan.datasets),
+                         list(plan.models)])
     log.info("dbt build: %s (%s)%s", plan.mode, plan.reason,
              f": {', '.join(plan.periods[:12])}{' ...' if len(plan.periods) > 12 else ''}" if plan.periods else "")
     if plan.mode == "skip":
         return plan, source_freshness(settings)
     if plan.mode == "full":
-        args: tuple[str, ...] = ("build", "--full-refresh")
-    else:
-        args = ("build", "--exclude", "resource_type:seed", "resource_type:unit_test")  # periods: audit.builds
+        args: tuple[str, ...] = ("build", "--full-refresh", "--exclude", DETECTOR)
+    else:  # periods: audit.builds; the models downstream of what changed, with their tests
+        args = ("build", "--select", *plan.models, "--exclude", "resource_type:seed", "resource_type:unit_test",
+                DETECTOR)
     output = run_dbt(settings, *args, then=FRESHNESS)
+    manifest = _manifest(settings) or {"nodes": {}}
     with open_warehouse(settings.duckdb_path) as con:
-        con.execute("UPDATE audit.builds SET finished_at = CAST(now() AS TIMESTAMP) WHERE started_at = ?",
-                    [started_at])
+        con.execute("UPDATE audit.builds SET finished_at = CAST(now() AS TIMESTAMP), fingerprints = ? "
+                    "WHERE started_at = ?", [json.dumps(gate_fingerprints(con, gates(manifest))), started_at])
     return plan, freshness_warnings(output)
 
 
+def _select(con: duckdb.DuckDBPyConnection, plan: BuildPlan, manifest: dict | None) -> BuildPlan:
+    """The models an incremental build rebuilds: those downstream of the datasets with new releases, except the
+    chains below a gate model whose rows have not changed since the last build. Without the graph of the last run,
+    every model (as before)."""
+    if manifest is None:
+        return replace(plan, models=("resource_type:model",))
+    relations = gates(manifest)
+    last = con.execute("SELECT fingerprints FROM audit.builds WHERE finished_at IS NOT NULL ORDER BY started_at "
+                       "DESC LIMIT 1").fetchall()
+    before = json.loads(last[0][0]) if last and last[0][0] else {}
+    now = gate_fingerprints(con, relations)
+    unchanged = {name for name, value in now.items() if before.get(name) == value}
+    models = tuple(stale_models(manifest, set(plan.datasets), unchanged))
+    if not models:
+        return replace(plan, mode="skip", reason=f"{plan.reason}, but no model reads them")
+    kept = f"; unchanged, not rebuilt below: {', '.join(sorted(unchanged))}" if unchanged else ""
+    return replace(plan, models=models, reason=f"{plan.reason}: {len(models)} model(s) downstream{kept}")
+
+
 FRESHNESS = ("source", "freshness")
+#: marts.anomalies and its tests: built from the detector's findings after the scan, not in the main build.
+DETECTOR = "tag:detector"
+
+
+def build_anomalies(settings: Settings) -> str:
+    """Build marts.anomalies (with its unit and data tests) from the findings the scan just wrote: a second, small
+    dbt invocation after the scan (docs/decisions.md has why, and what it costs)."""
+    return run_dbt(settings, "build", "--select", DETECTOR)
 
 
 def source_freshness(settings: Settings) -> list[str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from tradewatch import sources
+from tradewatch.anomalies import findings
 from tradewatch.errors import ReleaseFormatError, TradewatchError
 from tradewatch.landing import LandedRelease, LandingZone
 from tradewatch.periods import parse_month
@@ -41,10 +42,19 @@ AUDIT_DDL = [
         release_id VARCHAR NOT NULL, part VARCHAR NOT NULL, url VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
         path VARCHAR NOT NULL, http_status INTEGER, bytes BIGINT, fetched_at TIMESTAMP,
         PRIMARY KEY (release_id, part))""",
+    # one row per release validated: its own verdict and what failed in it (tradewatch.quality)
     """CREATE TABLE IF NOT EXISTS audit.validations (
         release_id VARCHAR NOT NULL, suite VARCHAR NOT NULL, success BOOLEAN NOT NULL,
         evaluated INTEGER, failed INTEGER, failed_expectations VARCHAR, results JSON, duration_s DOUBLE,
-        result_path VARCHAR, validated_at TIMESTAMP NOT NULL)""",
+        result_path VARCHAR, validated_at TIMESTAMP NOT NULL, chunk_id VARCHAR)""",
+    # added with the chunked gate: earlier validations (one GX run per release) have no chunk
+    "ALTER TABLE audit.validations ADD COLUMN IF NOT EXISTS chunk_id VARCHAR",
+    # one row per GX run over a chunk of releases (a row-level and a release-level suite): its result, its page
+    """CREATE TABLE IF NOT EXISTS audit.validation_chunks (
+        chunk_id VARCHAR NOT NULL, dataset VARCHAR NOT NULL, suite VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        success BOOLEAN NOT NULL, evaluated INTEGER, failed INTEGER, releases INTEGER, row_count BIGINT,
+        results JSON, duration_s DOUBLE, run_time VARCHAR NOT NULL, validated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (chunk_id, suite))""",
     """CREATE TABLE IF NOT EXISTS audit.release_decisions (
         release_id VARCHAR NOT NULL, action VARCHAR NOT NULL, reason VARCHAR, decided_by VARCHAR,
         decided_at TIMESTAMP NOT NULL)""",
@@ -53,6 +63,11 @@ AUDIT_DDL = [
     """CREATE TABLE IF NOT EXISTS audit.builds (
         started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, mode VARCHAR NOT NULL,
         periods VARCHAR[], project_fingerprint VARCHAR NOT NULL, reason VARCHAR)""",
+    # an incremental build also rebuilds only the models downstream of what changed (tradewatch.transform): the
+    # datasets with new releases, the models it selected, and the fingerprints of the models that gate a chain
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS datasets VARCHAR[]",
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS models VARCHAR[]",
+    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS fingerprints VARCHAR",
     # one row per alert and channel: sent once, retried while pending (tradewatch.alerts)
     """CREATE TABLE IF NOT EXISTS audit.alerts (
         alert_key VARCHAR NOT NULL, channel VARCHAR NOT NULL, kind VARCHAR NOT NULL, severity VARCHAR NOT NULL,
@@ -98,10 +113,11 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.Du
 
 
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and audit schemas and tables if missing. Idempotent. A raw table left by an earlier version
-    with other columns is an error that says how to re-parse its releases (the landing zone keeps them all)."""
+    """Create the raw, audit and detector schemas and tables if missing. Idempotent. A raw table left by an earlier
+    version with other columns is an error that says how to re-parse its releases (the landing zone keeps them all)."""
     for statement in AUDIT_DDL:
         con.execute(statement)
+    findings.bootstrap(con)  # the detector's tables, which dbt reads as a source
     for ds in sources.all_datasets().values():
         con.execute(raw_table_ddl(ds))
         check_raw_layout(con, ds)

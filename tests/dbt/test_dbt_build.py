@@ -312,9 +312,81 @@ def test_dbt_docs_generate_works_and_documents_every_mart(built):
     transform.run_dbt(settings, "docs", "generate")
     manifest = json.loads((settings.data_dir / "dbt" / "target" / "manifest.json").read_text())
     marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
-    assert len(marts) == 10
+    assert {n["name"] for n in marts} == {  # the public contract (README, docs/serving.md)
+        "trade_monthly", "trade_balance_monthly", "mirror_gap_monthly", "tariff_schedule", "tariff_rates_daily",
+        "tariff_rates_monthly", "tariff_events", "commodity_trade_monthly", "prices_monthly", "release_revisions",
+        "anomalies", "trade_diversion_monthly"}
     for node in marts:
         assert node["description"], node["name"]
         assert node["config"]["contract"]["enforced"], node["name"]
+    for name in ("anomalies", "trade_diversion_monthly"):  # every column documented
+        node = manifest["nodes"][f"model.tradewatch.{name}"]
+        assert all(column["description"] for column in node["columns"].values()), name
     assert {e["name"] for e in manifest["exposures"].values()} == {"bi_serving", "monthly_report"}
+    serving = manifest["exposures"]["exposure.tradewatch.bi_serving"]["depends_on"]["nodes"]
+    assert {n["unique_id"] for n in marts} == set(serving)  # every public mart is in the lineage to BI tools
     assert (settings.data_dir / "dbt" / "target" / "index.html").exists()
+
+
+# ---- the rerouting monitor and the anomalies mart -------------------------------------------------------------
+
+
+def test_the_2025_rerouting_pattern_is_found_and_nothing_else(built):
+    """The sample moves smartphones from China to Vietnam and laptops to Mexico from April 2025 (with China's exports
+    of them rising there): those two lines are flagged, smartphones with high confidence (Comtrade publishes the
+    line), laptops with medium (only its chapter); no other line in any month, although the sample also lifts
+    Vietnam's and Mexico's share of every line in 2025."""
+    settings, _ = built
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        flagged = con.execute(
+            "SELECT DISTINCT hs_code, rerouting_partner_iso3, rerouting_confidence, rerouting_horizon "
+            "FROM marts.trade_diversion_monthly WHERE hs_level = 'HS6' AND rerouting_signal ORDER BY 1").fetchall()
+        may = con.execute(
+            "SELECT hs_code, china_share_change_yoy_pts, vietnam_share_change_yoy_pts, mexico_share_change_yoy_pts, "
+            "rerouting_evidence_level, rerouting_cn_exports_change_pct, rerouting_explanation, rerouting_lines "
+            "FROM marts.trade_diversion_monthly WHERE hs_level = 'HS6' AND rerouting_signal "
+            "AND period_month = '2025-05-01' ORDER BY 1").fetchall()
+        chapters = con.execute(
+            "SELECT hs_code, rerouting_lines FROM marts.trade_diversion_monthly WHERE hs_level = 'HS2' "
+            "AND rerouting_signal AND period_month = '2025-06-01' ORDER BY 1").fetchall()
+        base = con.execute("SELECT count(*) FROM marts.trade_diversion_monthly "
+                           "WHERE china_share_change_since_base_pts IS NOT NULL").fetchall()[0][0]
+    assert flagged == [("847130", "MEX", "medium", "yoy"), ("851713", "VNM", "high", "yoy")]
+    laptops, phones = may
+    assert laptops[1] < -5 and laptops[3] >= -laptops[1] / 2 and laptops[4] == "HS2"
+    assert phones[1] < -5 and phones[2] >= -phones[1] / 2 and phones[4] == "HS6" and phones[5] > 10
+    assert phones[6].startswith("Vietnam +") and "China's exports of this line (Comtrade) to Vietnam +" in phones[6]
+    assert chapters == [("84", 1), ("85", 1)]  # rolled up into their chapters
+    assert base == 0  # the archive starts in 2023: no base year (2017) to compare with
+    printed = pipeline.rerouting_summary(settings)  # what the demo prints
+    assert printed.startswith("  June 2025: HS6 lines where a third country took China's place")
+    assert "851713  SMARTPHONES" in printed and "847130  PORTABLE DIGITAL COMPUTERS" in printed
+
+
+def test_anomalies_are_built_by_dbt_with_their_contributions(built):
+    """The scan writes the detector's findings; dbt builds marts.anomalies from them (with its contract, tests and
+    the check that every anomaly's contributions add up to its change)."""
+    settings, _ = built
+    result = pipeline.detect_anomalies(settings)
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.anomalies").fetchall()[0][0] == result["anomalies"] > 0
+        assert con.execute("SELECT count(*) FROM marts.anomalies m ANTI JOIN detector.anomaly_findings f "
+                           "USING (anomaly_id)").fetchall() == [(0,)]
+        total, summary, parts = con.execute(
+            "SELECT change_usd, top_contributions, contributions::VARCHAR FROM marts.anomalies "
+            "WHERE series_id = 'total:USA:CHN:import' AND period_month = '2025-05-01'").fetchall()[0]
+        comment = con.execute("SELECT comment FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = "
+                              "'anomalies' AND column_name = 'contributions'").fetchall()[0][0]
+    chapters = [p for p in json.loads(parts) if p["parent_code"] is None]
+    assert sum(p["change_usd"] for p in chapters) == pytest.approx(total, abs=1)
+    assert summary.startswith("HS 85 carried ") and "% of the fall" in summary
+    assert "JSON list of the components" in comment  # documented, and the docs reach the table
+    from tradewatch import alerts, stories
+
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        grouped = stories.group(alerts.anomaly_alerts(con, settings))
+        assert grouped and all(len(con.execute(s.query).fetchall()) >= len(s.alerts) for s in grouped if s.related)
+    manifest = json.loads((settings.data_dir / "dbt" / "target" / "manifest.json").read_text())
+    node = manifest["nodes"]["model.tradewatch.anomalies"]
+    assert node["config"]["contract"]["enforced"] and "model.tradewatch.stg_detector__anomaly_findings" in \
+        node["depends_on"]["nodes"]

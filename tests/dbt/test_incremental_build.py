@@ -45,6 +45,13 @@ def builds(settings):
                            "ORDER BY started_at").fetchall()
 
 
+def models_of_last_build(settings) -> tuple[list[str], dict]:
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        models, fingerprints = con.execute("SELECT models, fingerprints FROM audit.builds WHERE finished_at IS NOT "
+                                           "NULL ORDER BY started_at DESC LIMIT 1").fetchall()[0]
+    return models, json.loads(fingerprints)
+
+
 def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebuild(archive_copy, tmp_path,
                                                                                   monkeypatch, capsys):
     settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(archive_copy))
@@ -61,8 +68,15 @@ def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebui
     # level is as it was
     assert {(r[0], r[2], r[3], r[5].strftime("%Y-%m")) for r in differs} == {("USA", "import", "HS6", "2025-03")}
     assert len(differs) > 1000
+    # the models downstream of the revised dataset only, and not the tariff chain below its unchanged weights
+    models, fingerprints = models_of_last_build(settings)
+    assert {"stg_census__imports", "trade_monthly", "tariff_rates_monthly"} <= set(models)
+    assert not {"stg_bls__observations", "prices_monthly", "int_tariff_line_states", "tariff_rates_daily",
+                "tariff_schedule"} & set(models)
+    assert set(fingerprints) == {"int_tariff_weight_sources"}
     incremental = {table: rows(settings, table) for table in
-                   ("trade_monthly", "commodity_trade_monthly", "trade_balance_monthly", "tariff_rates_monthly")}
+                   ("trade_monthly", "commodity_trade_monthly", "trade_balance_monthly", "tariff_rates_monthly",
+                    "tariff_rates_daily", "tariff_schedule", "prices_monthly")}
 
     # nothing published since: no dbt run, the marts untouched (here through the command an operator runs)
     monkeypatch.setenv("TRADEWATCH_DATA_DIR", str(settings.data_dir))
@@ -74,11 +88,18 @@ def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebui
     for table, expected in incremental.items():
         assert rows(settings, table) == expected, table
 
+    # weights that changed since the last build (a new complete year): the tariff chain is rebuilt too
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute("UPDATE audit.builds SET fingerprints = '{\"int_tariff_weight_sources\": \"other\"}'")
+    revise(archive_copy, "2025-03", factor=3)
+    assert refresh(settings, ["2025-03"])["built"] == "incremental"
+    assert {"int_tariff_line_states", "tariff_rates_daily"} <= set(models_of_last_build(settings)[0])
+
     # a changed dbt project (a model or seed edited by an upgrade) rebuilds everything
     monkeypatch.setattr(transform, "project_fingerprint", lambda: "changed")
     revise(archive_copy, "2025-04")
     assert refresh(settings, ["2025-04"])["built"] == "full"
-    assert [mode for mode, _ in builds(settings)] == ["full", "incremental", "full", "full"]
+    assert [mode for mode, _ in builds(settings)] == ["full", "incremental", "full", "incremental", "full"]
 
 
 def test_an_incremental_build_tests_the_months_it_rebuilt_and_a_failed_one_is_followed_by_a_full_one(

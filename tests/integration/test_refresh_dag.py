@@ -67,6 +67,17 @@ def test_refresh_runs_end_to_end_then_a_broken_release_fails_the_run_and_publish
     assert first and {a["kind"] for a in first} == {"anomaly"}
     assert any(a["title"].startswith("US imports from China (US-reported) fell") for a in first)
     assert all(a["period_month"] >= "2025-04-01" for a in first)  # recent only: history is stored, not paged
+    (body,) = [json.loads(b) for b in receiver.bodies]  # one message for the whole refresh, in stories
+    stories = body["stories"]
+    assert len(stories) < len(first) and sum(len(s["keys"]) for s in stories) == len(first)
+    assert [s["severity"] for s in stories] == sorted((s["severity"] for s in stories), key=["critical",
+                                                      "warning"].index)  # the most severe first
+    trade = next(s for s in stories if "direction = 'CN->US'" in s["message"])  # goods from China, both reports
+    assert "US imports from China (US-reported)" in trade["message"] and "China's exports to the US" in \
+        trade["message"]
+    assert "% of the fall" in trade["message"] and "Chapters: HS " in trade["message"]  # what carried it
+    recorded = query(settings, "SELECT count(*) FROM audit.alerts WHERE channel = 'webhook'")
+    assert recorded == [(len(first),)]  # each anomaly recorded (and sent once) on its own
 
     # Published for readers: the snapshot with every mart and the anomalies, Parquet, the report.
     snapshot = settings.serving.directory / "tradewatch.duckdb"

@@ -47,11 +47,12 @@ def validate(settings, dataset: str, periods: list[str]) -> None:
 
 
 @scenario("Docs", "Data Docs of every dataset and every validation, offline",
-          "after one validate task per dataset, a second run of each and a quarantined release, the Data Docs "
-          "hold a page for every row of audit.validations and an index listing each (by dataset, release and "
-          "verdict); no page loads anything from the network, and in headless Chromium with every host "
-          "unreachable the index and the pages render with their styles and scripts (no failed load, no console "
-          "error); pages lost earlier are rendered again from the stored results by `tradewatch quality docs`")
+          "after one validate task per dataset, a second run of each and a quarantined release, the Data Docs hold "
+          "a page per chunk and suite (row-level, release-level) and an index listing every release (by dataset, "
+          "with its verdict, what failed in it and its chunk's pages); no page loads anything from the network, and"
+          " in headless Chromium with every host unreachable the index and the pages render with their styles and "
+          "scripts (no failed load, no console error); pages lost earlier are rendered again from the stored "
+          "results by `tradewatch quality docs`")
 def test_data_docs_keep_every_validation_and_work_offline(tmp_path, small_archive, monkeypatch):
     settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(small_archive),
                              TRADEWATCH_START_MONTH="2025-01")
@@ -72,16 +73,18 @@ def test_data_docs_keep_every_validation_and_work_offline(tmp_path, small_archiv
 
     docs = quality.docs_dir(settings)
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        recorded = con.execute("SELECT release_id, success FROM audit.validations").fetchall()
-    assert len(recorded) >= 17 and any(not ok for _, ok in recorded)
+        recorded = con.execute("SELECT release_id, success, chunk_id FROM audit.validations").fetchall()
+        runs = con.execute("SELECT count(*), count(DISTINCT chunk_id) FROM audit.validation_chunks").fetchall()[0]
+    assert len(recorded) >= 17 and any(not ok for _, ok, _ in recorded)
+    assert runs == (2 * len(DATASETS) * 2, len(DATASETS) * 2)  # one chunk per validate task, two suites each
     pages = sorted(docs.glob("validations/*/*/*/*.html"))
-    assert len(pages) == len(recorded)  # GX's own index builder used to delete all but the last dataset's
-    assert {p.parts[-4] for p in pages} == set(DATASETS)
+    assert len(pages) == runs[0]  # a page per chunk and suite; GX's own index builder used to delete most
+    assert {p.parts[-4] for p in pages} == {f"{d}.{kind}" for d in DATASETS for kind in ("rows", "release")}
 
     index = (docs / "index.html").read_text()
     links = re.findall(r'href="(validations/[^"]+)"', index)
-    assert all(release in index for release, _ in recorded)
-    assert len(set(links)) == len(recorded) and all((docs / _unquote(link)).exists() for link in links)
+    assert all(release in index for release, _, _ in recorded)  # each release findable, with its chunk's pages
+    assert {_unquote(link) for link in links} == {p.relative_to(docs).as_posix() for p in pages}
     assert 'id="failed"' in index and index.count('<tr class="failed"') == 2  # in "Failed" and in its dataset
     for page in docs.rglob("*.html"):
         assert not REMOTE.search(page.read_text()), f"{page} loads something from the network"
@@ -96,11 +99,12 @@ def test_data_docs_keep_every_validation_and_work_offline(tmp_path, small_archiv
     assert 'class="bootstrap-table' in dom  # bootstrap-table's script ran and built its table: the JS is there
     assert "Unsuccessful Expectations" in dom
 
-    shutil.rmtree(docs / "validations" / "bls_series")  # as GX's index builder left earlier deployments
+    for kind in ("rows", "release"):  # as GX's index builder left earlier deployments
+        shutil.rmtree(docs / "validations" / f"bls_series.{kind}")
     monkeypatch.setenv("TRADEWATCH_DATA_DIR", str(settings.data_dir))
-    assert cli.main(["quality", "docs"]) == 0  # renders them again from audit.validations
-    assert len(list(docs.glob("validations/*/*/*/*.html"))) == len(recorded)
-    restored = next(docs.glob("validations/bls_series/*/*/*.html"))
+    assert cli.main(["quality", "docs"]) == 0  # renders them again from audit.validation_chunks
+    assert len(list(docs.glob("validations/*/*/*/*.html"))) == runs[0]
+    restored = next(docs.glob("validations/bls_series.rows/*/*/*.html"))
     assert not REMOTE.search(restored.read_text())
     console, ink = render_in_chromium(restored, tmp_path)
     assert console == "" and ink > 0.01

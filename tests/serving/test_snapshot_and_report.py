@@ -3,6 +3,7 @@ report renders offline in headless Chromium with no console errors and a screens
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -39,12 +40,87 @@ def test_snapshot_swap_leaves_a_reader_of_the_old_file_on_the_old_state(tmp_path
 
     current = Path(second["parquet"])
     assert current.is_symlink() and current.resolve().name == second["publication_id"]
-    assert duckdb.sql(f"SELECT count(*) FROM '{current}/trade_monthly.parquet'").fetchall() == [(900,)]
+    assert duckdb.sql(f"SELECT count(*) FROM '{current}/trade_monthly/*.parquet'").fetchall() == [(900,)]
+    assert duckdb.sql(f"SELECT count(*) FROM '{current}/trade_balance_monthly.parquet'").fetchall() == [(117,)]
     for version in (3, 4, 5):
         build_marts(settings, version, 10 * version)
         serve.publish(settings)
     kept = sorted(p.name for p in (current.parent / "releases").iterdir())
     assert len(kept) == settings.serving.keep_publications  # old publications pruned, the newest kept
+
+
+def _inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def _snapshot_rows(path: Path, table: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+
+
+def _warehouse_rows(settings, table: str) -> list[tuple]:
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        return con.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+
+
+def test_a_publish_rewrites_only_the_months_and_marts_that_changed(tmp_path):
+    settings = make_settings(tmp_path)
+    build_marts(settings, 1, 1170)  # ten rows in each of 117 months
+    first = serve.publish(settings)
+    assert first["parquet_files"] == {"written": 117 + 1, "linked": 0}  # a file per month, and the other mart
+    before = Path(first["parquet"]).resolve()
+    assert sorted(p.name for p in (before / "trade_monthly").iterdir())[:2] == ["2017-01-01.parquet",
+                                                                              "2017-02-01.parquet"]
+
+    with duckdb.connect(str(settings.duckdb_path)) as con:  # one month revised, one month new
+        con.execute("UPDATE marts.trade_monthly SET value_usd = value_usd + 1 WHERE period_month = DATE '2020-03-01'")
+        con.execute("INSERT INTO marts.trade_monthly SELECT * REPLACE (DATE '2026-10-01' AS period_month) "
+                    "FROM marts.trade_monthly WHERE period_month = DATE '2026-09-01'")
+    second = serve.publish(settings)
+    assert second["parquet_files"] == {"written": 2, "linked": 116 + 1}
+    assert second["changed"] == ["trade_monthly (2 of 118 parts)"]
+    after = Path(second["parquet"]).resolve()
+    assert _inode(after / "trade_monthly" / "2017-01-01.parquet") == _inode(before / "trade_monthly" /
+                                                                           "2017-01-01.parquet")
+    assert _inode(after / "trade_monthly" / "2020-03-01.parquet") != _inode(before / "trade_monthly" /
+                                                                           "2020-03-01.parquet")
+    assert _inode(after / "trade_balance_monthly.parquet") == _inode(before / "trade_balance_monthly.parquet")
+    snapshot = Path(second["snapshot"])
+    for table in ("trade_monthly", "trade_balance_monthly"):  # the snapshot equals the warehouse, whole
+        assert _snapshot_rows(snapshot, table) == _warehouse_rows(settings, table)
+    published = duckdb.sql(f"SELECT * FROM '{after}/trade_monthly/*.parquet' ORDER BY ALL").fetchall()
+    assert published == _warehouse_rows(settings, "trade_monthly")  # the files are the warehouse's rows, typed
+
+    third = serve.publish(settings)  # nothing changed: nothing written, the snapshot carries the new publication
+    assert third["changed"] == [] and third["parquet_files"] == {"written": 0, "linked": 118 + 1}
+    with duckdb.connect(third["snapshot"], read_only=True) as con:
+        assert con.execute("SELECT publication_id FROM marts.publication").fetchall() == [(third["publication_id"],)]
+
+    with duckdb.connect(str(settings.duckdb_path)) as con:  # a new column: the mart is written whole
+        con.execute("ALTER TABLE marts.trade_monthly ADD COLUMN source VARCHAR DEFAULT 'census'")
+        con.execute("CREATE OR REPLACE TABLE marts.trade_balance_monthly AS SELECT period_month, "
+                    "sum(value_usd) AS balance_usd, 2 AS version FROM marts.trade_monthly GROUP BY 1")
+    fourth = serve.publish(settings)
+    assert fourth["changed"] == ["trade_balance_monthly", "trade_monthly"]
+    assert fourth["parquet_files"]["linked"] == 0
+    for table in ("trade_monthly", "trade_balance_monthly"):
+        assert _snapshot_rows(Path(fourth["snapshot"]), table) == _warehouse_rows(settings, table)
+
+
+def test_a_snapshot_without_fingerprints_is_written_whole(tmp_path):
+    settings = make_settings(tmp_path)
+    build_marts(settings, 1, 300)
+    first = serve.publish(settings)
+    snapshot = Path(first["snapshot"])
+    os.chmod(snapshot, 0o644)
+    with duckdb.connect(str(snapshot)) as con:  # as an earlier version published it
+        con.execute("DROP SCHEMA tradewatch CASCADE")
+    (Path(first["parquet"]).resolve() / "_manifest.json").unlink()
+    build_marts(settings, 2, 600)
+    second = serve.publish(settings)
+    assert sorted(second["changed"]) == ["trade_balance_monthly", "trade_monthly"]
+    assert second["parquet_files"]["linked"] == 0
+    assert _snapshot_rows(Path(second["snapshot"]), "trade_monthly") == _warehouse_rows(settings, "trade_monthly")
 
 
 def _png_ink(path: Path) -> float:
@@ -93,12 +169,16 @@ def test_the_report_renders_offline_in_chromium_without_console_errors(demo_ware
     page = Path(published["report"])
     text = page.read_text()
     for heading in ("The bilateral balance", "The mirror gap", "Tariffs", "Commodity baskets", "Prices",
-                    "Latest anomalies", "Rare earths", "Chips", "Phones", "Cars", "Ships", "Appliances"):
+                    "Anomalies of the last twelve months", "Rare earths", "Chips", "Phones", "Cars", "Ships",
+                    "Appliances",
+                    "Where the trade went", "What carried the latest falls"):
         assert heading in text
+    assert "851713" in text and "SMARTPHONES" in text and "carried" in text  # the rerouting pattern, contributions
     assert "SYNTHETIC" in text and published["publication_id"] in text
     assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in text
     assert "<script" not in text  # nothing to fail, nothing fetched
-    assert text.count("<svg") >= 10 and text.count('class="event"') > 20  # charts with the events marked
+    assert text.count("<svg") >= 10 and text.count('class="event"') > 10  # charts with the events numbered
+    assert text.count('<ol class="events">') >= 3  # ... and listed under them
     console, ink = render_in_chromium(page, tmp_path)
     assert console == ""
     assert ink > 0.01, f"the screenshot is blank ({ink:.2%} ink)"

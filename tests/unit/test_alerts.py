@@ -11,26 +11,38 @@ from email import policy
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
-from tests.conftest import Reply, free_port, make_settings
+from tests.conftest import REPO_ROOT, Reply, free_port, make_settings
 from tradewatch import alerts
-from tradewatch.anomalies import ANOMALIES_DDL
 from tradewatch.errors import ConfigurationError
-from tradewatch.notifiers import EmailChannel, SlackChannel, WebhookChannel, airflow_connection, channels
+from tradewatch.notifiers import Alert, EmailChannel, SlackChannel, WebhookChannel, airflow_connection, channels
 from tradewatch.warehouse import open_warehouse
 
 QUERY = "SELECT * FROM marts.anomalies WHERE anomaly_id = 'a1b2c3d4e5f60718'"
+CONTRIBUTIONS = "HS 85 carried 41% of the fall, HS 84 22%, HS 94 12%; rises elsewhere offset 3%"
 TEXT = ("US imports from China (US-reported) fell 36.6% year on year in May 2025. $23.40bn a month against $33.10bn "
-        "expected; robust z -4.8. Largest fall since Feb 2020. Anomalous for 2 periods in a row. Likely cause: "
-        "2025-04-10 US EO 14266 (China 125%) (84% -> 125%). See: " + QUERY)
+        "expected; robust z -4.8. Largest fall since Feb 2020. Anomalous for 2 periods in a row. " + CONTRIBUTIONS
+        + ". Stable: it held in the previous period too. Likely cause: 2025-04-10 US EO 14266 (China 125%) "
+        "(84% -> 125%). See: " + QUERY)
 TITLE = "US imports from China (US-reported) fell 36.6% year on year in May 2025"
 FIELDS = {"anomaly_id": "a1b2c3d4e5f60718", "series_id": "total:USA:CHN:import",
-          "series_label": "US imports from China (US-reported)", "period_month": "2025-05-01",
-          "period_label": "May 2025", "method": "yoy+robust_z", "observed": 23.4e9, "expected": 33.1e9,
-          "change_pct": -36.57, "score": -4.8, "confidence": "normal",
+          "series_label": "US imports from China (US-reported)", "domain": "total", "category": "economic",
+          "direction": "CN->US", "reporter_iso3": "USA", "partner_iso3": "CHN", "flow": "import", "code": "TOTAL",
+          "period_month": "2025-05-01", "period_label": "May 2025", "method": "yoy+robust_z", "observed": 23.4e9,
+          "expected": 33.1e9, "prior_value": 36.9e9, "change_pct": -36.57, "change_usd": -13.5e9, "score": -4.8,
+          "confidence": "normal", "is_low_base": False, "is_stable": True, "top_contributions": CONTRIBUTIONS,
           "likely_cause": "2025-04-10 US EO 14266 (China 125%) (84% -> 125%)", "likely_cause_event_id": "US-2025-30",
           "events": "2025-04-09 US EO 14259; 2025-04-10 US EO 14266", "query": QUERY, "is_synthetic": False,
           "largest_fall_since": "2020-02-01"}
+MART_YML = REPO_ROOT / "dbt_project" / "models" / "marts" / "anomalies" / "_anomalies__models.yml"
+
+
+def anomalies_ddl() -> str:
+    """marts.anomalies as its dbt contract declares it (dbt builds it in the refresh; unit tests write rows)."""
+    model = yaml.safe_load(MART_YML.read_text())["models"][0]
+    columns = ", ".join(f"{c['name']} {c['data_type'].upper()}" for c in model["columns"])
+    return f"CREATE TABLE marts.anomalies ({columns})"
 
 
 def _row(anomaly_id, period, severity="critical", last=date(2025, 5, 1), **kw):
@@ -44,7 +56,10 @@ def _row(anomaly_id, period, severity="critical", last=date(2025, 5, 1), **kw):
            "history_start": date(2017, 1, 1), "likely_cause": "2025-04-10 US EO 14266 (China 125%) (84% -> 125%)",
            "likely_cause_event_id": "US-2025-30", "events": "2025-04-09 US EO 14259; 2025-04-10 US EO 14266",
            "query": f"SELECT * FROM marts.anomalies WHERE anomaly_id = '{anomaly_id}'", "series_last_period": last,
-           "is_synthetic": False, "detected_at": datetime(2025, 7, 10, 6)}
+           "is_synthetic": False, "detected_at": datetime(2025, 7, 10, 6), "source": "census", "direction": "CN->US",
+           "prior_value": 36.9e9, "change_usd": -13.5e9, "threshold_pct": 20.0, "is_low_base": False,
+           "held_previous_period": True, "held_before_revision": None, "is_stable": True, "contributions": None,
+           "top_contributions": CONTRIBUTIONS}
     row.update(kw)
     return row
 
@@ -53,9 +68,10 @@ def write_anomalies(settings, rows):
     with open_warehouse(settings.duckdb_path) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("DROP TABLE IF EXISTS marts.anomalies")
-        con.execute(ANOMALIES_DDL)
+        con.execute(anomalies_ddl())
         for row in rows:
-            con.execute(f"INSERT INTO marts.anomalies VALUES ({', '.join('?' * len(row))})", list(row.values()))
+            con.execute(f"INSERT INTO marts.anomalies ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                        list(row.values()))
 
 
 ROWS = [_row("a1b2c3d4e5f60718", date(2025, 5, 1)),
@@ -88,6 +104,7 @@ def test_webhook_and_slack_receive_the_exact_payloads(tmp_path, fake_publisher):
     assert hook.headers_seen[0]["Content-Type"] == "application/json"
     assert json.loads(hook.bodies[0]) == {
         "source": "tradewatch", "summary": f"tradewatch: {TITLE}", "count": 1,
+        "stories": [{"severity": "critical", "title": TITLE, "message": TEXT, "keys": ["a1b2c3d4e5f60718"]}],
         "alerts": [{"key": "a1b2c3d4e5f60718", "kind": "anomaly", "severity": "critical", "title": TITLE,
                     "message": TEXT, **FIELDS}]}
 
@@ -211,3 +228,68 @@ def test_a_quarantined_release_alerts_once(tmp_path, fake_publisher):
     (body,) = [json.loads(b) for b in hook.bodies]
     assert body["alerts"][0]["kind"] == "quarantine"
     assert "tradewatch quality revalidate census_imports_hs:2025-06:abc" in body["alerts"][0]["message"]
+
+
+# --- stories: related anomalies in one message, most severe first -------------------------------------------------
+
+def _alert(key, severity, domain, change_usd=None, **fields):
+    base = {"domain": domain, "category": "economic", "direction": "CN->US", "reporter_iso3": "USA",
+            "partner_iso3": "CHN", "period_month": "2025-05-01", "period_label": "May 2025", "change_usd": change_usd,
+            "change_pct": -40.0, "series_label": f"series {key}"}
+    base.update(fields)
+    return Alert(key, "anomaly", severity, f"title {key}", f"text {key}. See: SELECT {key}", base)
+
+
+def test_a_bilateral_fall_with_its_chapters_and_baskets_is_one_story_led_by_the_total():
+    from tradewatch import stories
+
+    batch = [_alert("ch85", "warning", "chapter", -4e9, code="85"),
+             _alert("phones", "critical", "basket", -1e9, code="smartphones"),
+             _alert("cn_total", "critical", "total", -9e9, reporter_iso3="CHN", series_label="China's exports"),
+             _alert("us_total", "critical", "total", -13e9),
+             _alert("april", "warning", "total", -5e9, period_month="2025-04-01", period_label="Apr 2025"),
+             _alert("cpi", "critical", "price", None),
+             _alert("gap", "warning", "mirror_gap", None, code="CN->US"),
+             alerts.quarantine_alert("census_imports_hs:2025-06:abc", "census_imports_hs", "2025-06", ["rows"], "x"),
+             _alert("exports", "warning", "total", -2e9, direction="US->CN")]
+    grouped = stories.group(batch)
+    trade = grouped[0]
+    assert trade.headline.key == "us_total"  # the latest total, then the largest
+    assert [a.key for a in trade.related] == ["cn_total", "april", "phones", "ch85"]
+    assert trade.severity == "critical" and trade.materiality == 13e9
+    # severity first, then materiality (US$ of the headline's change); stories without a dollar figure after
+    assert [s.headline.key for s in grouped] == [
+        "us_total", "cpi", "quarantine:census_imports_hs:2025-06:abc", "exports", "gap"]
+    text = trade.text
+    assert text.startswith("text us_total.") and "Also: China's exports -40%, series april -40% in Apr 2025." in text
+    assert "Baskets: smartphones -40%." in text and "Chapters: HS 85 -40%." in text
+    assert "5 anomalies in this story; all of them: SELECT" in text and text.count("Also:") == 1
+    assert "WHERE direction = 'CN->US' AND domain IN ('total', 'chapter', 'basket')" in trade.query
+    assert "period_month BETWEEN '2025-04-01' AND '2025-05-01'" in trade.query
+
+
+def test_the_digest_leads_with_the_critical_stories_and_names_one_in_its_subject():
+    """Regression: the 15-line digest was ordered by recency and showed 1 of 12 criticals under a warning's name."""
+    from tradewatch.notifiers import DIGEST_LINES, digest_lines, subject
+
+    warnings = [_alert(f"w{i}", "warning", "price", None, reporter_iso3=f"C{i:02d}") for i in range(20)]
+    criticals = [_alert(f"c{i}", "critical", "mirror_gap", None, code=f"dir{i}", period_month="2025-03-01")
+                 for i in range(12)]
+    batch = warnings + criticals  # the warnings are newer
+    lines = digest_lines(batch)
+    assert len(lines) == DIGEST_LINES + 1 and lines[-1].startswith("... and 17 more stories (17 alerts)")
+    assert all(line.startswith("[CRITICAL]") for line in lines[:12]) and lines[12].startswith("[WARNING]")
+    assert subject(batch).startswith("tradewatch: 32 stories, 12 critical — title c")
+
+
+def test_a_tiny_base_gets_levels_not_a_percentage_and_stability_is_said():
+    row = {**_row("x", date(2025, 5, 1)), "series_label": "US imports from China: rare earths (US-reported)",
+           "observed": 1.2e6, "prior_value": 4.1e6, "change_pct": -70.7, "is_low_base": True,
+           "held_previous_period": False, "is_stable": False, "top_contributions": None}
+    assert alerts.anomaly_title(row) == ("US imports from China: rare earths (US-reported) fell to $1.2m a month in "
+                                         "May 2025, from $4.1m a year earlier")
+    text = alerts.anomaly_text(row)
+    assert "70.7%" not in text and "Largest fall" not in text and "A small base a year earlier" in text
+    assert "Not yet stable: the first anomalous period" in text
+    revised = alerts.anomaly_text({**_row("y", date(2025, 5, 1)), "held_before_revision": False, "is_stable": False})
+    assert "Not stable: on the figures as first published it would not have crossed the threshold" in revised

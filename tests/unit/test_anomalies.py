@@ -105,6 +105,19 @@ def test_a_short_history_falls_back_to_the_yoy_rule_with_low_confidence():
     assert detect(series(monthly(date(2025, 1, 1), date(2025, 5, 1), shocks=SHOCK)), RULES) == []  # no year back
 
 
+def test_baskets_are_never_silenced_by_their_size_and_a_tiny_base_is_flagged():
+    """Rare earths are a sliver of the flow but users follow them: a basket's fall pages whatever its share; a
+    year-earlier level under US$5 million a month gets no YoY headline (is_low_base)."""
+    tiny = monthly(date(2017, 1, 1), date(2025, 5, 1), level=3e6, shocks=SHOCK, bilateral=40e9)
+    found = detect(series(tiny, "basket", code="rare_earths"), RULES)
+    assert found and {a.severity for a in found} <= {"warning", "critical"} and found[-1].is_material
+    assert found[-1].share_pct < RULES.materiality_pct and found[-1].is_low_base
+    assert found[-1].prior == pytest.approx(3e6 * SEASON[4], rel=0.05)
+    big = detect(series(monthly(date(2017, 1, 1), date(2025, 5, 1), level=8e9, shocks=SHOCK), "basket",
+                        code="smartphones"), RULES)
+    assert not big[-1].is_low_base
+
+
 def test_small_chapters_do_not_page_anyone():
     big = monthly(date(2017, 1, 1), date(2025, 5, 1), level=8e9, shocks=SHOCK, bilateral=40e9)
     small = monthly(date(2017, 1, 1), date(2025, 5, 1), level=0.1e9, shocks=SHOCK, bilateral=40e9)
@@ -196,16 +209,31 @@ def marts_with_a_shock(tmp_path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_scan_writes_marts_anomalies_atomically(tmp_path):
+def test_scan_writes_the_detector_findings_atomically(tmp_path):
     con = marts_with_a_shock(tmp_path)
     found = scan(con, RULES)
-    rows = con.execute("SELECT series_id, period_label, method, likely_cause_event_id, series_last_period, query "
-                       "FROM marts.anomalies ORDER BY period_month").fetchall()
+    rows = con.execute("SELECT series_id, period_label, method, likely_cause_event_id, series_last_period, "
+                       "held_previous_period, change_usd FROM detector.anomaly_findings ORDER BY period_month"
+                       ).fetchall()
     assert len(rows) == len(found) == 2
-    assert rows[-1][:5] == ("total:USA:CHN:import", "May 2025", "yoy+robust_z", "US-2", date(2025, 5, 1))
-    assert con.execute(rows[-1][5]).fetchall()  # the query in the message finds the anomaly
+    assert rows[-1][:6] == ("total:USA:CHN:import", "May 2025", "yoy+robust_z", "US-2", date(2025, 5, 1), True)
+    assert rows[0][5] is False  # April: the first anomalous period
+    assert rows[-1][6] == pytest.approx(found[-1].observed - found[-1].prior)  # a one-month period
     scan(con, RULES)  # a re-scan replaces, never appends
-    assert con.execute("SELECT count(*) FROM marts.anomalies").fetchall()[0][0] == 2
+    assert con.execute("SELECT count(*) FROM detector.anomaly_findings").fetchall()[0][0] == 2
+
+
+def test_a_scan_limited_to_some_series_replaces_only_their_findings(tmp_path):
+    """The interface a later, incremental scan needs: the series to judge as a parameter."""
+    con = marts_with_a_shock(tmp_path)
+    scan(con, RULES)
+    before = con.execute("SELECT anomaly_id, detected_at FROM detector.anomaly_findings ORDER BY 1").fetchall()
+    assert scan(con, RULES, select=lambda s: s.series_id == "total:USA:CHN:export") == []  # nothing there
+    assert con.execute("SELECT anomaly_id, detected_at FROM detector.anomaly_findings ORDER BY 1").fetchall() == before
+    again = scan(con, RULES, select=lambda s: s.series_id == "total:USA:CHN:import")
+    assert len(again) == 2
+    after = con.execute("SELECT anomaly_id, detected_at FROM detector.anomaly_findings ORDER BY 1").fetchall()
+    assert [a for a, _ in after] == [a for a, _ in before] and after != before  # re-detected, same ids
 
 
 
@@ -229,7 +257,7 @@ def test_china_reported_baskets_from_gacc_are_scanned_as_combined_periods(tmp_pa
     assert [a.period for a in found] == [date(2025, 4, 1), date(2025, 5, 1)]
     assert found[0].series.series_id == "basket:CHN:WLD:export:rare_earths"
     assert found[0].series.label == "China's exports to all partners: rare earths (China-reported, GACC)"
-    january = con.execute("SELECT count(*) FROM marts.anomalies WHERE series_id LIKE 'basket:CHN:WLD%' "
+    january = con.execute("SELECT count(*) FROM detector.anomaly_findings WHERE series_id LIKE 'basket:CHN:WLD%' "
                           "AND months_in_period = 2").fetchall()[0][0]
     assert january == 0  # the combined January-February periods compare like with like: no false alarm
 

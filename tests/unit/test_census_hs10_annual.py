@@ -222,8 +222,8 @@ def test_the_suite_passes_the_real_2024_lines():
 
     import pandas as pd
 
-    from expectations import suite_parameters
-    from expectations.runner import SuiteRunner
+    from expectations import suites_for
+    from expectations.runner import Release, SuiteRunner
 
     with open(REAL_2024, newline="") as f:
         lines = list(csv.DictReader(f))
@@ -232,11 +232,13 @@ def test_the_suite_passes_the_real_2024_lines():
         "release_id": "real-2024", "period": "2024-12-01", "cty_code": "5700", "cty_name": "CHINA",
         "commodity": [r["hs10"] for r in lines], "commodity_desc": "LINE",
         "comm_lvl": "HS10", "gen_val_yr": value, "con_val_yr": value, "dut_val_yr": value,
-        "cal_dut_yr": [int(r["calculated_duty_usd"]) for r in lines], "con_qy1_yr": 0, "unit_qy1": "X",
-        "source_url": "https://api.census.gov/...", "sha256": "0" * 64, "fetched_at": pd.Timestamp("2025-06-23")})
+        "cal_dut_yr": [int(r["calculated_duty_usd"]) for r in lines], "con_qy1_yr": 0, "unit_qy1": "X"})
     assert (frame["cal_dut_yr"] > frame["dut_val_yr"]).sum() == 4
-    outcome = SuiteRunner(ANNUAL.name).run(frame, suite_parameters(ANNUAL.name, "2024-12", None))
-    assert outcome.success, outcome.failed
+    outcome = SuiteRunner(ANNUAL.name).validate(frame[suites_for(ANNUAL.name).columns],
+                                                [Release("real-2024", "2024-12", 1)], [], "real-2024")
+    [verdict] = outcome.verdicts
+    assert verdict.success, verdict.failed
+    assert verdict.summary["chapters"] == 98 and verdict.summary["duty_above_dutiable_share"] > 0
 
 
 # ---- planning by the Census calendar -------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def test_anomalies_and_alert_commands(tmp_path, monkeypatch, capsys, fake_publis
     out = capsys.readouterr().out
     assert "May 2025" in out and "US imports from China (US-reported)" in out and "EO 14266" in out
     assert "Jan 2024" not in out and "1 anomaly shown" in out
+    assert "HS 85 carried 41% of the fall" in out  # what carried it
     assert ROWS[1]["period_month"] == date(2024, 1, 1)
 
     receiver = fake_publisher(Reply(200, b"ok"))

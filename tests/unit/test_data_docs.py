@@ -83,3 +83,30 @@ def test_the_index_lists_every_validation_by_dataset_release_and_verdict(tmp_pat
     assert 'href="validations/bls_series/bls_series%3A2025-06%3Ab/20250810T060000.000001Z/x.html"' in page
     assert "expect_x saw y" in page and 'id="bls_series:2025-06:b"' in page
     assert "2 without a page" in page and "<script" not in page and "http" not in page
+
+
+def test_each_release_of_a_chunk_links_to_the_chunks_two_pages_and_says_what_failed_in_it(tmp_path):
+    from tradewatch.data_docs import ChunkRun
+
+    def chunked(release: str, success: bool, period: date, failed: str | None = None) -> Validation:
+        return Validation(release, "census_exports_hs", success, 30, 0 if success else 2, failed, None,
+                          datetime(2025, 8, 10, 6), None, None, "census_exports_hs", period, 1,
+                          "published" if success else "quarantined", "census_exports_hs:2025-04..2025-05:ab")
+
+    found = [chunked("census_exports_hs:2025-05:b", False, date(2025, 5, 1),
+                     'expect_column_values_to_be_between({"column": "rows_vs_previous"}) saw [0.33]\n'
+                     'expect_column_values_to_be_null({"column": "missing_chapters"}) saw ["85"]'),
+             chunked("census_exports_hs:2025-04:a", True, date(2025, 4, 1))]
+    time_ = "2025-08-10T06:00:00.000001+00:00"
+    chunks = {"census_exports_hs:2025-04..2025-05:ab": [
+        ChunkRun("census_exports_hs:2025-04..2025-05:ab", "census_exports_hs.rows", "rows", time_, True),
+        ChunkRun("census_exports_hs:2025-04..2025-05:ab", "census_exports_hs.release", "release", time_, False)]}
+    pages = {(f"census_exports_hs.{kind}", "census_exports_hs:2025-04..2025-05:ab", "20250810T060000.000001Z"):
+             f"validations/census_exports_hs.{kind}/c/20250810T060000.000001Z/result.html"
+             for kind in ("rows", "release")}
+    page = data_docs.render_index(found, pages, tmp_path, chunks=chunks)
+    assert "2 validations of 1 datasets: 1 passed, 1 failed" in page and "chunks (1 here)" in page
+    for kind in ("rows", "release"):  # every release links to both pages of its chunk
+        assert page.count(f'href="validations/census_exports_hs.{kind}/c/') == 3  # failed section + 2 releases
+    assert "rows_vs_previous" in page and "missing_chapters" in page  # both failures of the release, explained
+    assert 'id="census_exports_hs:2025-04:a"' in page and "without a page" not in page

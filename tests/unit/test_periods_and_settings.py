@@ -33,6 +33,12 @@ def test_settings_defaults_and_overrides(tmp_path):
     assert not s.sources["census"].api_key and not s.sources["bls"].api_key
     assert s.dbt_memory_limit == "1GB"
     assert get_settings({"TRADEWATCH_DBT_MEMORY_LIMIT": "1500MB"}).dbt_memory_limit == "1500MB"
+    assert s.diversion_base_year == 2017 and s.anomalies.low_base_usd == 5e6
+    other = get_settings({"TRADEWATCH_DIVERSION_BASE_YEAR": "2016", "TRADEWATCH_ANOMALY_LOW_BASE_USD": "0"})
+    assert (other.diversion_base_year, other.anomalies.low_base_usd) == (2016, 0)
+    from tradewatch.transform import dbt_env
+
+    assert dbt_env(other)["TRADEWATCH_DIVERSION_BASE_YEAR"] == "2016"  # dbt reads it as a var (dbt_project.yml)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +51,8 @@ def test_settings_defaults_and_overrides(tmp_path):
         ("TRADEWATCH_CENSUS_BASE_URL", "ftp://example", "https://"),
         ("TRADEWATCH_BLS_LAG_MONTHS", "-1", "0 to 12"),
         ("TRADEWATCH_DBT_MEMORY_LIMIT", "lots", "memory size"),
+        ("TRADEWATCH_DIVERSION_BASE_YEAR", "17", "a year the warehouse holds"),
+        ("TRADEWATCH_ANOMALY_LOW_BASE_USD", "-1", "LOW_BASE_USD a US\\$ amount"),
     ],
 )
 def test_bad_settings_say_what_to_do(tmp_path, name, value, message):

@@ -130,3 +130,48 @@ def _seed() -> str:
     from tradewatch.transform import DBT_PROJECT_DIR
 
     return (DBT_PROJECT_DIR / "seeds" / "country_codes.csv").read_text()
+
+
+def test_the_rerouting_pattern_moves_only_the_lines_it_names(monkeypatch):
+    """Smartphones move from China to Vietnam in spring 2025: China's line loses 40% and China's other lines of the
+    chapter take it up (so every China chapter, total and pinned figure stays as before); Vietnam gains that share of
+    what China's line would have been without the spring shock (production that left is not under China's tariffs),
+    given up by the rest of the world's synthetic lines (so every world chapter stays as before); and China reports
+    exporting more of the line to Vietnam (Comtrade). Before 2025 the world's lines do not move at all."""
+    from tradewatch.sample import census as sample
+    from tradewatch.sample import comtrade as sample_comtrade
+
+    def cells(month, chapter, level):
+        figures = sample._figures(census.IMPORTS, month, sample.DEFAULT_SCALE)
+        return {code: values for code, _, _, _, values in sample._cells(figures, chapter, level, month)}
+
+    may, sept_2019 = date(2025, 5, 1), date(2019, 9, 1)
+    planted, hs2, washers = cells(may, "85", "HS6"), cells(may, "85", "HS2")["85"], cells(sept_2019, "84", "HS6")
+    monkeypatch.setattr(sample, "REROUTED", {})
+    plain, plain_hs2, plain_washers = cells(may, "85", "HS6"), cells(may, "85", "HS2")["85"], cells(sept_2019, "84",
+                                                                                                 "HS6")
+    lost = plain["851713"]["5700"] - planted["851713"]["5700"]
+    gained = planted["851713"]["5520"] - plain["851713"]["5520"]
+    assert lost == int(plain["851713"]["5700"] * 0.40) > 100e6  # 40% of China's line from April 2025 ...
+    assert gained == int(lost / sample.SHOCK_CN_IMPORTS["2025-05"])  # ... to Vietnam, before the shock
+    assert hs2["5520"] - plain_hs2["5520"] == gained
+    assert hs2["5700"] == plain_hs2["5700"] and hs2["-"] == plain_hs2["-"]  # China's and the world's chapter
+    fillers = ["850100", "850200", "859000"]  # the chapter's synthetic lines
+    for code in plain:
+        if code != "851713":
+            assert planted[code]["5520"] == plain[code]["5520"] and planted[code]["2010"] == plain[code]["2010"]
+        if code not in ("851713", *fillers):
+            assert planted[code]["5700"] == plain[code]["5700"] and planted[code]["-"] == plain[code]["-"]
+    assert sum(planted[c]["5700"] - plain[c]["5700"] for c in fillers) == lost  # China's synthetic lines
+    assert planted["851713"]["-"] - plain["851713"]["-"] == gained - lost  # the line grew: less tariff on it
+    assert sum(planted[c]["-"] - plain[c]["-"] for c in fillers) == lost - gained
+    assert all(washers[c]["-"] == plain_washers[c]["-"] for c in plain_washers)  # before 2025: no world line moves
+    assert washers["845011"]["5520"] - plain_washers["845011"]["5520"] == \
+        plain_washers["845011"]["5700"] - washers["845011"]["5700"] > 0
+
+    monkeypatch.undo()
+    exports = sample_comtrade._rerouted_exports(may)
+    assert exports[("851713", 704)] == int(gained * sample_comtrade.REROUTED_EXPORT_SHARE)
+    assert set(exports) == {("851713", 704), ("847130", 484), ("845011", 704), ("841810", 484)}  # 2018's stay moved
+    assert sample_comtrade._rerouted_exports(date(2018, 8, 1)) == {}  # nothing before the first step
+    assert set(sample_comtrade._rerouted_exports(sept_2019)) == {("845011", 704), ("841810", 484)}

@@ -98,6 +98,13 @@ LINE_SHOCKS = {
 }
 
 
+def _shock(flow: str, month: date) -> float:
+    """The trade-war multiplier on a China flow in a month (1 before 2025)."""
+    if flow == "imports":
+        return SHOCK_CN_IMPORTS.get(format_month(month), SHOCK_2026_CN_IMPORTS if month.year >= 2026 else 1.0)
+    return SHOCK_CN_EXPORTS.get(format_month(month), SHOCK_2026_CN_EXPORTS if month.year >= 2026 else 1.0)
+
+
 def _step(steps: list[tuple[str, float]], month: str) -> float:
     value = steps[0][1]
     for start, rate in steps:
@@ -159,10 +166,9 @@ class _Month:
         index = month.month - 1
         if flow == "imports":
             cn_year, world_year, season = CN_IMPORTS, WORLD_IMPORTS, SEASON_CN_IMPORTS
-            shock = SHOCK_CN_IMPORTS.get(key, SHOCK_2026_CN_IMPORTS if month.year >= 2026 else 1.0)
         else:
             cn_year, world_year, season = CN_EXPORTS, WORLD_EXPORTS, SEASON_CN_EXPORTS
-            shock = SHOCK_CN_EXPORTS.get(key, SHOCK_2026_CN_EXPORTS if month.year >= 2026 else 1.0)
+        self.shock = shock = _shock(flow, month)
         noise = 1 + rng.uniform(-0.03, 0.03)
         cn_total = int(cn_year[month.year] * 1e9 / 12 * season[index] * shock * noise)
         world_total = int(world_year[month.year] * 1e9 / 12 * SEASON_WORLD[index] * (1 + rng.uniform(-0.02, 0.02)))
@@ -200,6 +206,44 @@ OTHER_PARTNERS = {"5820": ("HONG KONG", 0.002, 0.013, 1.0), "5520": ("VIETNAM", 
                   "2010": ("MEXICO", 0.16, 0.16, 1.1)}
 FOLLOWED = ("-", src.CHINA, *OTHER_PARTNERS)  # the order of the rows in every response
 
+#: A deliberate rerouting pattern (the rerouting monitor's demo, marts.trade_diversion_monthly): US imports of a few
+#: lines move from China to a third country after a tariff step, by the share of China's line given from each
+#: month on, and China's exports of the line to that country rise (sample/comtrade.py). What China's line loses
+#: goes to the chapter's synthetic lines, so China's chapters (and every total, pinned headline and basket but the
+#: line's own) are unchanged. The partner gains what moved before the spring-2025 shock hit China's line (the
+#: production that left is not under China's tariffs): the rest of the world's synthetic lines give it up, so the
+#: world's chapters are unchanged too, and before 2025 the world's lines as well.
+REROUTED = {  # (HS6 line, Census partner): [(from month, share of China's line moved)]
+    ("845011", "5520"): [("2018-09", 0.35), ("2019-01", 0.55), ("2019-06", 0.65)],  # washing machines to Vietnam
+    ("841810", "2010"): [("2018-09", 0.30), ("2019-01", 0.50), ("2019-06", 0.60)],  # refrigerator-freezers to Mexico
+    ("851713", "5520"): [("2025-04", 0.40), ("2025-06", 0.55)],  # smartphones to Vietnam
+    ("847130", "2010"): [("2025-04", 0.35), ("2025-06", 0.50)],  # laptops to Mexico (no Comtrade HS6 line)
+}
+
+
+def rerouted(figures: _Month, chapter: str) -> list[tuple[str, str, int, int]]:
+    """(line, partner, US$ China's line lost, US$ the partner gained) for the rerouted lines of `chapter` in a month:
+    the partner gains the lost share of what China's line would be without the spring-2025 shock."""
+    if figures.flow != "imports":
+        return []
+    codes = [line[0] for line in _lines(chapter, figures.scale.lines_per_chapter)]
+    china = None
+    out = []
+    for (code, partner), steps in REROUTED.items():
+        share = _step([("0000-00", 0.0), *steps], figures.key)
+        if code in codes and share:
+            china = china or _allocate(figures.cn[chapter], figures.line_weights(chapter))
+            lost = int(china[codes.index(code)] * share)
+            out.append((code, partner, lost, int(lost / figures.shock)))
+    return out
+
+
+def _move(values: list[int], line: int, fillers: list[int], shares: list[float], amount: int) -> None:
+    """Move `amount` (negative: the other way) from the synthetic lines `fillers` to `line`, split by `shares`."""
+    for index, part in zip(fillers, _allocate(abs(amount), shares), strict=True):
+        values[index] -= part if amount > 0 else -part
+    values[line] += amount
+
 
 def _extra(scale: Scale, code: str, rest: int) -> dict[str, int]:
     """The extra partners' values of one line (or chapter): each trades a fixed share of the lines, 30% of the rest
@@ -225,13 +269,23 @@ def _cells(figures: _Month, chapter: str, level: str, month: date) -> list[tuple
         share = import_share * (diversion if month >= date(2025, 4, 1) else 1.0) if figures.flow == "imports" \
             else export_share
         partners[code] = int(rest * share)
+    moves = rerouted(figures, chapter)
     if level == "HS2":
+        gained = {code: partners[code] + sum(x for _, p, _, x in moves if p == code) for code in partners}
         return [(chapter, f"CHAPTER {chapter} (SYNTHETIC)", "X", 0.0,
-                 {src.CHINA: cn, "-": cn + rest, **partners, **_extra(figures.scale, chapter, rest)})]
+                 {src.CHINA: cn, "-": cn + rest, **gained, **_extra(figures.scale, chapter, rest)})]
     lines = _lines(chapter, figures.scale.lines_per_chapter)
     line_shares = [line[4] for line in lines]
     split = {src.CHINA: _allocate(cn, figures.line_weights(chapter)), "rest": _allocate(rest, line_shares),
              **{code: _allocate(value, line_shares) for code, value in partners.items()}}
+    codes = [line[0] for line in lines]
+    real = {line[0] for line in HS6_LINES.get(chapter, [])}
+    fillers = [i for i, line in enumerate(lines) if line[0] not in real]
+    for code, partner, lost, gained in moves:  # China's line to its synthetic lines; the rest's to the line
+        line = codes.index(code)
+        _move(split[src.CHINA], line, fillers, [line_shares[i] for i in fillers], -lost)
+        _move(split["rest"], line, fillers, [line_shares[i] for i in fillers], gained)
+        split[partner][line] += gained
     cells = []
     for i, (code, desc, unit, price, _) in enumerate(lines):
         values = {country: parts[i] for country, parts in split.items() if country != "rest"}

@@ -2,7 +2,8 @@
 
 Totals are the GACC sample's calendar-month figures (in dollars), so the two China-reported sources agree; HS2
 chapters split them with the chapter profiles of the Census sample; the basket HS6 lines are shares of their
-chapter. Exports are FOB, imports CIF, as Comtrade reports them.
+chapter, and China's exports of a line rerouted to Vietnam or Mexico (sample/census.py REROUTED) rise by most of
+what the US now imports of it from there. Exports are FOB, imports CIF, as Comtrade reports them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 
 from tradewatch.http import ReleaseArchive
 from tradewatch.periods import format_month, month_range
+from tradewatch.sample import census
 from tradewatch.sample.census import CHAPTER_WEIGHTS, CHAPTERS, SMALL_CHAPTER_WEIGHT, _allocate
 from tradewatch.sample.gacc import _month_figures
 from tradewatch.sources import comtrade as src
@@ -22,6 +24,18 @@ PROFILE = {(842, "X"): "cn_imports", (842, "M"): "cn_exports"}
 BASKET_SHARE = {"280530": 0.05, "284690": 0.08, "850511": 0.01, "854231": 0.03, "854232": 0.01, "848620": 0.01,
                 "851713": 0.15, "870380": 0.04, "890190": 0.30, "841810": 0.02, "845011": 0.01, "120190": 0.6,
                 "880240": 0.5}
+#: China's exports of a rerouted line to the partner grow by this part of what the partner gained in US imports
+#: (parts and kits assembled there, or the goods themselves; FOB against the US's customs value, so not all of it).
+REROUTED_EXPORT_SHARE = 0.7
+COMTRADE_PARTNER = {"5520": 704, "2010": 484}  # Census partner code -> Comtrade's
+
+
+def _rerouted_exports(month: date) -> dict[tuple[str, int], int]:
+    """(HS6 line, Comtrade partner) -> the rise of China's exports of the line to that partner in `month`."""
+    figures = census._figures(census.src.IMPORTS, month, census.DEFAULT_SCALE)
+    return {(code, COMTRADE_PARTNER[partner]): int(gained * REROUTED_EXPORT_SHARE)
+            for chapter in sorted({code[:2] for code, _ in census.REROUTED})
+            for code, partner, _, gained in census.rerouted(figures, chapter)}
 
 
 def _record(month: date, partner: int, flow: str, cmd: str, value: int) -> dict:
@@ -44,13 +58,15 @@ def _chapters(month: date, partner: int, flow: str, total: int) -> dict[str, int
 
 def render(month: date, part: str, partners: tuple[int, ...], commodities: str) -> bytes:
     figures = _month_figures(month)
+    rerouted = _rerouted_exports(month) if part == "baskets" else {}
     records = []
     for partner in partners:
         exports, imports = figures[REGION_OF[partner]]
         for flow, total in (("X", exports * 1000), ("M", imports * 1000)):
             chapters = _chapters(month, partner, flow, total)
             if part == "baskets":
-                records += [_record(month, partner, flow, code, int(chapters[code[:2]] * BASKET_SHARE[code]))
+                records += [_record(month, partner, flow, code, int(chapters[code[:2]] * BASKET_SHARE[code])
+                                    + (rerouted.get((code, partner), 0) if flow == "X" else 0))
                             for code in src.BASKET_HS6]
                 continue
             if "TOTAL" in commodities.split(","):
