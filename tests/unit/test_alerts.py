@@ -172,7 +172,7 @@ def test_a_failed_task_notifies_every_channel_without_secrets(tmp_path, fake_pub
     monkeypatch.setenv("TRADEWATCH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TRADEWATCH_ALERT_WEBHOOK_URL", hook.base_url)
     monkeypatch.setenv("CENSUS_API_KEY", "census-secret-key")
-    from dags.common.defaults import on_task_failure
+    from dags.tradewatch_dags.defaults import on_task_failure
 
     ti = SimpleNamespace(dag_id="tradewatch_monthly_refresh", task_id="fetch", map_index=2, try_number=3)
     error = RuntimeError("HTTP 500 from https://api.census.gov/data?get=X&key=census-secret-key")

@@ -122,7 +122,7 @@ def test_every_command_exists():
 
 
 def test_queues_and_pool_agree_with_the_dags():
-    from dags.common.defaults import WAREHOUSE_QUEUE, WAREHOUSE_WRITER_POOL
+    from dags.tradewatch_dags.defaults import WAREHOUSE_QUEUE, WAREHOUSE_WRITER_POOL
 
     services = compose.load()["services"]
     warehouse = services["airflow-warehouse-worker"]["command"]
