@@ -1,8 +1,11 @@
-"""The one interface every publisher provides, and the answer checks they share.
+"""The one interface every publisher provides, the answer checks they share, and the client that fetches a release.
 
 A publisher module (tradewatch.sources.<name>) defines its datasets, requests, answer checks and parsers, and ends
-with one `PUBLISHER = Publisher(...)` stating everything the pipeline, the settings factory and the command line use
-of it. Nothing is looked up on the module itself: a hook that is not a field of `Publisher` does not exist.
+with one `PUBLISHER = Publisher(...)` stating everything the rest of the project uses of it: the settings factory
+(URLs, key, pages, calendar), the planner (calendar, revisions, skipped months, backfills), `SourceClient` below
+(fetch and checks), the loader in tradewatch.warehouse (`stage_part`, `stage_files`), the quality suites (the
+datasets' specs) and the command line. Nothing is looked up on the module itself: a hook that is not a field of
+`Publisher` does not exist.
 
   name, title      "census", "Census": the registry key, the raw tables' `source`, the name in messages
   datasets         {raw table: dataset spec}; a `DatasetSpec` has name, source, headline_var, release_months (the
@@ -29,8 +32,9 @@ of it. Nothing is looked up on the module itself: a hook that is not a field of 
   stage_files      optional (con, paths, dataset, what) -> SQL selecting `file` and the data columns from many
                    landed files at once: the dataset loads in batches (one pass, one transaction per batch)
 
-The registry is `tradewatch.sources.PUBLISHERS`. tests/unit/test_publisher_interface.py fails when a publisher lacks
-a field, states one of the wrong shape, or its module grows a public function its PUBLISHER does not reference.
+The registry is `tradewatch.sources.PUBLISHERS`. A field stated wrongly fails at import (`Publisher.__post_init__`,
+naming the publisher and the field); tests/unit/test_publisher_interface.py fails when a publisher module is not
+registered, or grows a public function its PUBLISHER does not reference.
 """
 
 from __future__ import annotations
