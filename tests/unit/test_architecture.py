@@ -72,6 +72,10 @@ EXPECTATIONS_EXCEPTIONS: dict[tuple[str, str], str] = {
 #: Anything else (a database driver, pandas, requests) means the file does work instead of wiring calls.
 DAG_IMPORTS_ALLOWED = ("airflow", "tradewatch", "tradewatch_dags", "dags", "__future__", "datetime", "typing")
 
+#: Where work starts: the DAGs, the command line and its local Airflow runner. Nothing else imports them, and only
+#: they import `tradewatch.pipeline` (the sequence of tasks).
+ENTRY_POINTS = ("dags", "tradewatch.cli", "tradewatch.airflow_local")
+
 #: A statement that changes the audit schema or its rows, as it appears in a SQL string.
 AUDIT_WRITE = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from|create\s+(?:or\s+replace\s+)?"
@@ -123,7 +127,9 @@ def imports_of(module: str, path: Path) -> list[Import]:
 def resolve(target: str, names: tuple[str, ...], known: dict[str, Path]) -> set[str]:
     """The project modules an import reaches: `from a import b` reaches a.b when that is a module, else a."""
     reached = set()
-    for candidate in (target, f"dags.{target}"):  # the DAGs folder is on Airflow's path: `tradewatch_dags` lives there
+    # The DAGs folder is on Airflow's path: `import tradewatch_dags...` in a DAG file means dags/tradewatch_dags.
+    in_dags_folder = f"dags.{target.split('.')[0]}" in known
+    for candidate in (f"dags.{target}",) if in_dags_folder else (target,):
         submodules = {f"{candidate}.{n}" for n in names if f"{candidate}.{n}" in known}
         reached |= submodules
         if len(submodules) < len(names) or not names:
@@ -294,12 +300,11 @@ def test_dag_files_only_wire(project):
 
 
 def test_the_package_never_imports_the_dags_or_the_entry_points(project):
-    """Dependencies point one way: DAGs and the command line call the package, never the reverse."""
+    """Dependencies point one way: the DAGs and the command line call the package (through the pipeline), never the
+    reverse. Only an entry point imports another entry point or the pipeline."""
     _, _, graph = project
-    entry_points = ("dags", "tradewatch.cli")
     for module, targets in graph.items():
-        if _under(module, entry_points) or module == "tradewatch.airflow_local":
+        if _under(module, ENTRY_POINTS):
             continue
-        wrong = sorted(t for t in targets if _under(t, entry_points))
-        assert not wrong, f"{module} imports {wrong}"
-
+        wrong = sorted(t for t in targets if _under(t, (*ENTRY_POINTS, "tradewatch.pipeline")))
+        assert not wrong, f"{module} imports {wrong}: an entry point (or the sequence of tasks) from below"
