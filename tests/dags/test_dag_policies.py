@@ -12,7 +12,7 @@ from tests.conftest import REPO_ROOT
 DAGS = REPO_ROOT / "dags"
 APPROVED_TAGS = {"tradewatch", "census", "refresh"}
 #: Tasks that write the DuckDB warehouse: DuckDB has one writer, so they must queue in the one-slot pool.
-WRITERS = {"plan", "load", "validate", "build_marts", "scan_anomalies", "send_alerts", "publish"}
+WRITERS = {"migrate", "load", "validate", "build_marts", "scan_anomalies", "send_alerts", "publish"}
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +58,13 @@ def test_warehouse_writers_use_the_one_slot_pool_and_the_warehouse_queue(report)
         writer = task_id in WRITERS
         assert (task["pool"] == "duckdb_writer") == writer, task_id
         assert (task["queue"] == "warehouse") == writer, task_id  # one single-slot Celery worker serves it
+    assert tasks["plan"]["pool"] != "duckdb_writer"  # planning reads the warehouse read-only
     assert tasks["fetch"]["pool"] != "duckdb_writer"  # fetching only writes the landing zone: runs in parallel
 
 
 def test_refresh_shape_write_audit_publish(report):
     tasks = report["dags"]["tradewatch_monthly_refresh"]["tasks"]
+    assert tasks["plan"]["upstream"] == ["migrate"]  # the layout is current before anything reads it
     assert tasks["fetch"]["upstream"] == ["plan"]
     assert tasks["load"]["upstream"] == ["fetch"]
     assert tasks["validate"]["upstream"] == ["load"]
