@@ -28,9 +28,11 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import duckdb
+
+from tradewatch.periods import Month
 
 log = logging.getLogger(__name__)
 
@@ -144,12 +146,12 @@ def release_status(con: duckdb.DuckDBPyConnection, release_id: str) -> str | Non
     return rows[0][0] if rows else None
 
 
-def held_periods(con: duckdb.DuckDBPyConnection) -> set[tuple[str, date]]:
+def held_periods(con: duckdb.DuckDBPyConnection) -> set[tuple[str, Month]]:
     """(dataset, month) of every release the warehouse holds (any status but rejected); none before the first
     migration."""
     if not schema_version(con):
         return set()
-    return {(ds, period) for ds, period in con.execute(
+    return {(ds, Month.of(period)) for ds, period in con.execute(
         "SELECT DISTINCT dataset, period FROM audit.releases WHERE status <> 'rejected'").fetchall()}
 
 
@@ -159,7 +161,7 @@ class ReleaseRecord:
     release_id: str
     source: str
     dataset: str
-    period: date
+    period: Month
     synthetic: bool
     fetched_at: str
 
@@ -244,10 +246,11 @@ def accepted_releases(con: duckdb.DuckDBPyConnection, dataset: str) -> list[tupl
                        "dataset = ? AND status IN ('published', 'released')", [dataset]).fetchall()
 
 
-def published_since(con: duckdb.DuckDBPyConnection, since: datetime) -> list[tuple[date, str]]:
+def published_since(con: duckdb.DuckDBPyConnection, since: datetime) -> list[tuple[Month, str]]:
     """(month, dataset) of the releases published or released at or after `since`, in order."""
-    return con.execute("SELECT DISTINCT period, dataset FROM audit.releases WHERE status IN ('published', "
+    rows = con.execute("SELECT DISTINCT period, dataset FROM audit.releases WHERE status IN ('published', "
                        "'released') AND decided_at >= ? ORDER BY 1, 2", [since]).fetchall()
+    return [(Month.of(period), dataset) for period, dataset in rows]
 
 
 def landed_paths(con: duckdb.DuckDBPyConnection, datasets: Iterable[str]) -> list[str]:
@@ -356,7 +359,7 @@ def last_finished_build(con: duckdb.DuckDBPyConnection) -> tuple[list[str] | Non
     return models, json.loads(fingerprints) if fingerprints else {}
 
 
-def start_build(con: duckdb.DuckDBPyConnection, mode: str, periods: Sequence[date], fingerprint: str, reason: str,
+def start_build(con: duckdb.DuckDBPyConnection, mode: str, periods: Sequence[Month], fingerprint: str, reason: str,
                 datasets: Sequence[str], models: Sequence[str]) -> datetime:
     """Record a build about to run (finished_at null until `finish_build`); return its start, which names it."""
     started_at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchall()[0][0]

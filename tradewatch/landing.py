@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tradewatch.periods import Month, parse_month
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
@@ -36,10 +38,14 @@ class LandedPart:
 class LandedRelease:
     source: str
     dataset: str
-    period: str  # YYYY-MM
+    period: str  # YYYY-MM: the manifest's (JSON) form; `month` is the value
     fetched_at: str  # ISO 8601, UTC
     parts: tuple[LandedPart, ...] = field(default_factory=tuple)
     synthetic: bool = False  # replayed from a synthetic sample archive, not published data
+
+    @property
+    def month(self) -> Month:
+        return parse_month(self.period)
 
     @property
     def release_id(self) -> str:

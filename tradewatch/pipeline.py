@@ -1,6 +1,7 @@
 """The monthly refresh, one function per task. The Airflow DAG wires these; tests and the CLI call them directly.
 
-Arguments and return values are plain JSON-able data, so they travel through XCom unchanged.
+Arguments and return values are plain JSON-able data, so they travel through XCom unchanged: that is the one place
+a month is text ("YYYY-MM"); inside, it is a `periods.Month` from the first line of each function.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
 from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
 from tradewatch.landing import LandingZone
 from tradewatch.notifiers import ConnectionLookup
-from tradewatch.periods import add_months, format_month, parse_month, reference_month
+from tradewatch.periods import Month, add_months, format_month, reference_month
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
 from tradewatch.sources.base import Publisher, SourceClient
@@ -59,7 +60,7 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
     known: set = set()
     if settings.duckdb_path.exists():  # read-only: planning changes nothing and needs no writer slot
         with open_warehouse(settings.duckdb_path, read_only=True) as con:
-            known = {(ds, format_month(month)) for ds, month in audit.held_periods(con)}
+            known = audit.held_periods(con)
     work = []
     for name, ds in sources.all_datasets().items():
         publisher = sources.publisher_of(name)
@@ -68,23 +69,23 @@ def plan(settings: Settings, logical_date: str) -> list[dict]:
             raise TradewatchError(f"reference month {format_month(ref)} is before TRADEWATCH_START_MONTH "
                                   f"{format_month(settings.start_month)}")
         revision = publisher.revision_months(ref)
-        months = [format_month(m) for m in sources.release_periods(name, settings.start_month, ref)]
+        months = sources.release_periods(name, settings.start_month, ref)
         # the newest release is fetched again in the run whose reference month is one of the dataset's months
         latest = months[-1] if months and ref.month in ds.release_months else None
         if publisher.backfills:
             wanted = [m for m in months if (name, m) not in known or m == latest or m in revision]
         else:  # the publisher serves only what is in force now (USITC's current HTS revision)
             wanted = months[-1:]
-        work.append({"dataset": name, "periods": wanted, "reference_month": format_month(ref),
+        work.append({"dataset": name, "periods": [m.text for m in wanted], "reference_month": ref.text,
                      "as_of": when.date().isoformat()})
         log.info("%s: %d release(s) to fetch, reference month %s", name, len(wanted), format_month(ref))
     return work
 
 
-def expected_release(settings: Settings, dataset: str, period: str) -> date:
+def expected_release(settings: Settings, dataset: str, period: str | date) -> date:
     """The day by which `period` of `dataset` is normally published (the publisher's calendar)."""
     publisher = sources.publisher_of(dataset)
-    month = parse_month(period)
+    month = Month.of(period)
     months_after = publisher.calendar.months_after
     if publisher.skips_month(add_months(month, 1)):
         months_after += 1  # a period that includes the next month (GACC's January-February) comes out later
@@ -104,21 +105,23 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
     today = date.fromisoformat(as_of) if as_of else date.today()
     publisher = sources.publisher_of(dataset)
     ds = publisher.datasets[dataset]
-    skipped = [p for p in periods if parse_month(p).month not in ds.release_months]
+    months = [Month.of(p) for p in periods]
+    skipped = [m for m in months if m.month not in ds.release_months]
     if skipped:  # e.g. an annual dataset asked for months other than December: there is nothing to fetch
         log.info("%s has releases for %s only: nothing to fetch for %s", dataset, sources.release_months_text(ds),
-                 ", ".join(skipped))
-        periods = [p for p in periods if p not in skipped]
+                 ", ".join(m.text for m in skipped))
+        months = [m for m in months if m not in skipped]
     source = settings.sources[ds.source]
     client = SourceClient(publisher, transport_for(settings, publisher), source.base_url, source.pages)
     zone = LandingZone(settings.landing_dir)
     landed, not_published, late, failures = [], [], [], []
-    for index, period in enumerate(periods, start=1):
+    for index, month in enumerate(months, start=1):
+        period = month.text
         try:
-            responses = client.fetch_release(ds, parse_month(period))
+            responses = client.fetch_release(ds, month)
         except NotYetPublished as exc:
             not_published.append(period)
-            due = expected_release(settings, dataset, period)
+            due = expected_release(settings, dataset, month)
             if today > due:
                 late.append(period)
                 log.warning("late release: %s %s was due by %s and is still not published: %s", dataset, period,
@@ -140,10 +143,10 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
                 f"half-written is kept and the {len(landed)} release(s) landed before are intact; free space (or "
                 "fix the folder's permissions) and run again") from exc
         landed.append(release.release_id)
-        if index % 24 == 0 or index == len(periods):
-            log.info("%s: fetched %d of %d release(s)", dataset, index, len(periods))
+        if index % 24 == 0 or index == len(months):
+            log.info("%s: fetched %d of %d release(s)", dataset, index, len(months))
     if failures:
-        raise SourceError(f"{len(failures)} of {len(periods)} {dataset} release(s) could not be fetched; the "
+        raise SourceError(f"{len(failures)} of {len(months)} {dataset} release(s) could not be fetched; the "
                           f"{len(landed)} landed are kept:\n" + "\n".join(failures))
     wait_until = None
     if reference_month in not_published:
@@ -152,7 +155,7 @@ def fetch(settings: Settings, dataset: str, periods: list[str], as_of: str | Non
             log.info("%s %s is not out yet; its calendar deadline has not passed: trying again at %s", dataset,
                      reference_month, wait_until)
     return {"dataset": dataset, "landed": len(landed), "not_published": not_published, "late": late,
-            "wait_until": wait_until, "skipped": skipped}
+            "wait_until": wait_until, "skipped": [m.text for m in skipped]}
 
 
 def release_wait(settings: Settings, dataset: str, period: str, now: datetime) -> str | None:

@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, replace
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -18,7 +17,7 @@ import duckdb
 from tradewatch import audit
 from tradewatch.dbt_session import PEAK_MEMORY_LABEL
 from tradewatch.errors import TradewatchError
-from tradewatch.periods import format_month
+from tradewatch.periods import Month, format_month
 from tradewatch.settings import Settings
 from tradewatch.warehouse import open_warehouse
 
@@ -68,7 +67,7 @@ def run_dbt(settings: Settings, *args: str, then: tuple[str, ...] = ()) -> str:
 @dataclass(frozen=True)
 class BuildPlan:
     mode: str  # full | incremental | skip
-    periods: tuple[date, ...]  # the changed months (their first day) an incremental build rebuilds
+    periods: tuple[Month, ...]  # the changed months an incremental build rebuilds
     reason: str
     datasets: tuple[str, ...] = ()  # the raw datasets with releases published (or released) since the last build
     models: tuple[str, ...] = ()  # the models an incremental build rebuilds (with their tests): see `stale_models`

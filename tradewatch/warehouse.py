@@ -20,7 +20,6 @@ from tradewatch.anomalies import findings
 from tradewatch.batching import consecutive_batches
 from tradewatch.errors import ReleaseFormatError, TradewatchError
 from tradewatch.landing import LandedRelease, LandingZone
-from tradewatch.periods import parse_month
 from tradewatch.sources.base import DatasetSpec
 
 log = logging.getLogger(__name__)
@@ -123,7 +122,7 @@ def _insert_parts(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: La
         if not path.exists():
             raise ReleaseFormatError(f"{what}: landed file {path} is missing; fetch the release again")
         select = publisher.stage_part(con, path, ds, part.name, f"{what} {part.name} [{part.url}]",
-                                      parse_month(release.period))
+                                      release.month)
         con.execute(
             f"INSERT INTO raw.{ds.name} (release_id, {', '.join(data_cols)}, source_url, sha256, fetched_at) "
             f"SELECT ?, {', '.join(data_cols)}, ?, ?, CAST(? AS TIMESTAMP) FROM ({select})",
@@ -141,7 +140,7 @@ def _record_loaded(con: duckdb.DuckDBPyConnection, batch: list[LandedRelease], d
 
 
 def _record(release: LandedRelease) -> audit.ReleaseRecord:
-    return audit.ReleaseRecord(release.release_id, release.source, release.dataset, parse_month(release.period),
+    return audit.ReleaseRecord(release.release_id, release.source, release.dataset, release.month,
                                release.synthetic, release.fetched_at)
 
 
