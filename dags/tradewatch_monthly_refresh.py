@@ -35,9 +35,16 @@ from tradewatch.settings import refresh_cron
     tags=["tradewatch", "refresh", *SOURCE_TAGS],
     doc_md=__doc__,
 )
-def tradewatch_monthly_refresh():
+def tradewatch_monthly_refresh():  # noqa: C901 (one nested function per task is the TaskFlow form)
     @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
-    def plan(logical_date=None) -> list[dict]:
+    def migrate() -> dict:
+        from tradewatch import pipeline
+        from tradewatch.settings import get_settings
+
+        return pipeline.migrate(get_settings())
+
+    @task  # reads the warehouse read-only: no writer slot
+    def plan(migrated: dict, logical_date=None) -> list[dict]:
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
@@ -91,7 +98,7 @@ def tradewatch_monthly_refresh():
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
-        return pipeline.detect_anomalies(get_settings())
+        return pipeline.scan_anomalies(get_settings())
 
     @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def send_alerts(scanned: dict) -> dict:
@@ -111,16 +118,16 @@ def tradewatch_monthly_refresh():
 
     @task
     def log_summary(published: dict, alerted: dict) -> str:
-        from tradewatch import pipeline
+        from tradewatch import summary
         from tradewatch.settings import get_settings
 
-        text = pipeline.summary(get_settings())
+        text = summary.warehouse_summary(get_settings())
         print(text)
         print(f"published {published['publication_id']}: snapshot {published['snapshot']}, report "
               f"{published['report']}")
         return text
 
-    fetched = fetch.expand(work=plan())
+    fetched = fetch.expand(work=plan(migrate()))
     validated = validate.expand(loaded=load.expand(fetched=fetched))
     scanned = scan_anomalies(build_marts(validated))
     log_summary(publish(scanned), send_alerts(scanned))

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from tradewatch import audit
 from tradewatch.anomalies import MONTH_NAMES, SEVERITIES
 from tradewatch.notifiers import Alert, Channel, ConnectionLookup, NotifierError, channels, connection_secrets
 from tradewatch.redact import redact
@@ -163,16 +164,12 @@ def dispatch(con: duckdb.DuckDBPyConnection, settings: Settings, alerts: Sequenc
     now = _now()
     for channel in targets:
         for position, alert in enumerate(alerts):
-            con.execute("INSERT INTO audit.alerts VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, NULL, NULL, NULL) "
-                        "ON CONFLICT DO NOTHING",
-                        [alert.key, channel.name, alert.kind, alert.severity, redact(alert.title, secrets),
-                         redact(alert.text, secrets), redact(json.dumps(alert.fields, default=str), secrets), now,
-                         position])
+            audit.record_alert(con, alert.key, channel.name, alert.kind, alert.severity, redact(alert.title, secrets),
+                               redact(alert.text, secrets), redact(json.dumps(alert.fields, default=str), secrets),
+                               now, position)
     sent, pending, errors = {}, {}, {}
     for channel in targets:
-        rows = con.execute(
-            "SELECT alert_key, kind, severity, title, message, fields FROM audit.alerts WHERE channel = ? AND "
-            "status = 'pending' ORDER BY created_at DESC, position", [channel.name]).fetchall()
+        rows = audit.pending_alerts(con, channel.name)
         batch = [Alert(k, kind, sev, title, text, json.loads(fields) if fields else {})
                  for k, kind, sev, title, text, fields in rows]
         if not batch:
@@ -185,13 +182,10 @@ def dispatch(con: duckdb.DuckDBPyConnection, settings: Settings, alerts: Sequenc
             error = redact(str(exc), secrets)
             log.warning("alert channel %s failed, %d alert(s) stay pending for the next run: %s", channel.name,
                         len(batch), error)
-            con.execute("UPDATE audit.alerts SET attempts = attempts + 1, last_attempt_at = ?, last_error = ? "
-                        "WHERE channel = ? AND alert_key IN (SELECT unnest(?))", [_now(), error, channel.name, keys])
+            audit.mark_alerts_failed(con, channel.name, keys, _now(), error)
             sent[channel.name], pending[channel.name], errors[channel.name] = 0, len(batch), error
             continue
-        con.execute("UPDATE audit.alerts SET status = 'sent', attempts = attempts + 1, last_attempt_at = ?, "
-                    "sent_at = ?, last_error = NULL WHERE channel = ? AND alert_key IN (SELECT unnest(?))",
-                    [_now(), _now(), channel.name, keys])
+        audit.mark_alerts_sent(con, channel.name, keys, _now())
         sent[channel.name] = len(batch)
     return DispatchResult(sent, pending, errors)
 

@@ -78,7 +78,7 @@ DEMO_SHOCK_RUN = "2025-07-10T06:00:00+00:00"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tradewatch import airflow_local, pipeline
+    from tradewatch import airflow_local, summary
     from tradewatch.http import ReleaseArchive
     from tradewatch.sample import DEFAULT_END, DEFAULT_START, FORMAT_VERSION, write_sample_archive
 
@@ -109,11 +109,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"\nthe DAG run failed (exit {code}); see {log_path}", file=sys.stderr)
             return code
         print(f"\nAlerts after run {number}:")
-        print(pipeline.alerts_summary(settings))
+        print(summary.alerts_summary(settings))
         print(f"\nTop rerouting candidates after run {number}:")
-        print(pipeline.rerouting_summary(settings))
+        print(summary.rerouting_summary(settings))
     print("\nWhat the runs loaded, validated and built:")
-    print(pipeline.summary(settings))
+    print(summary.warehouse_summary(settings))
     snapshot = settings.serving.directory / "tradewatch.duckdb"
     print(f"\nPublished for readers (open these, not the refresh's private {settings.duckdb_path.name}):")
     print(f"  snapshot: {snapshot}\n  parquet:  {settings.serving.directory / 'parquet' / 'current'}")
@@ -154,7 +154,7 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from tradewatch import pipeline
+    from tradewatch import pipeline, summary
     from tradewatch.notifiers import Alert, channels
 
     settings = get_settings()
@@ -173,7 +173,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                 print(f"{channel.name}: FAILED: {exc}")
         return 1 if failures else 0
     else:
-        print(pipeline.alerts_summary(settings))
+        print(summary.alerts_summary(settings))
     return 0
 
 
@@ -231,15 +231,25 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    from tradewatch import summary
+
+    print(summary.warehouse_summary(get_settings()))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
     from tradewatch import pipeline
 
-    print(pipeline.summary(get_settings()))
+    result = pipeline.migrate(get_settings())
+    applied = ", ".join(str(v) for v in result["applied"]) or "none (it was current)"
+    print(f"the warehouse's audit schema is at version {result['schema_version']}; migrations applied: {applied}")
     return 0
 
 
 def cmd_quality(args: argparse.Namespace) -> int:
     from tradewatch import quality
-    from tradewatch.warehouse import open_warehouse, releases
+    from tradewatch.audit import releases
+    from tradewatch.warehouse import open_warehouse
 
     settings = get_settings()
     if args.action == "list":
@@ -358,6 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="releases by status and the latest trade balance")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("migrate", help="bring the warehouse's layout up to this version (the audit schema's "
+                       "numbered migrations; what the DAG's first task runs)")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("anomalies", help="list the anomalies found in the marts (marts.anomalies)")
     p.add_argument("--since", type=_month, help="first month to show, YYYY-MM")

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import duckdb
 
+from tradewatch import audit
 from tradewatch.dbt_session import PEAK_MEMORY_LABEL
 from tradewatch.errors import TradewatchError
+from tradewatch.periods import Month, format_month
 from tradewatch.settings import Settings
 from tradewatch.warehouse import open_warehouse
 
@@ -65,7 +67,7 @@ def run_dbt(settings: Settings, *args: str, then: tuple[str, ...] = ()) -> str:
 @dataclass(frozen=True)
 class BuildPlan:
     mode: str  # full | incremental | skip
-    periods: tuple[str, ...]  # the changed months (YYYY-MM) an incremental build rebuilds
+    periods: tuple[Month, ...]  # the changed months an incremental build rebuilds
     reason: str
     datasets: tuple[str, ...] = ()  # the raw datasets with releases published (or released) since the last build
     models: tuple[str, ...] = ()  # the models an incremental build rebuilds (with their tests): see `stale_models`
@@ -84,20 +86,17 @@ def project_fingerprint() -> str:
 def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> BuildPlan:
     """What the next build must do: everything (first build, or the project changed), the periods whose releases
     were published (or released) since the last successful build, or nothing."""
-    last = con.execute("SELECT started_at, finished_at, project_fingerprint FROM audit.builds ORDER BY started_at "
-                       "DESC LIMIT 1").fetchall()
+    last = audit.last_build(con)
     marts = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND "
                         "table_name = 'trade_monthly'").fetchall()[0][0]
     if not last or not marts:
         return BuildPlan("full", (), "first build")
-    started_at, finished_at, built_with = last[0]
+    started_at, finished_at, built_with = last
     if finished_at is None:
         return BuildPlan("full", (), "the last build did not finish (it failed or was killed)")
     if built_with != fingerprint:
         return BuildPlan("full", (), "the dbt project changed since the last build")
-    changed = con.execute(
-        "SELECT DISTINCT strftime(period, '%Y-%m'), dataset FROM audit.releases WHERE status IN ('published', "
-        "'released') AND decided_at >= ? ORDER BY 1, 2", [started_at]).fetchall()
+    changed = audit.published_since(con, started_at)
     periods = tuple(dict.fromkeys(p for p, _ in changed))
     if not periods:
         return BuildPlan("skip", (), "nothing published since the last build; the marts are current")
@@ -175,14 +174,11 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
         plan = BuildPlan("full", (), "asked for") if full else plan_build(con, fingerprint)
         if plan.mode == "incremental":
             plan = _select(con, plan, manifest)
-        started_at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchall()[0][0]
         if plan.mode != "skip":
-            con.execute("INSERT INTO audit.builds (started_at, finished_at, mode, periods, project_fingerprint, "
-                        "reason, datasets, models) VALUES (?, NULL, ?, ?, ?, ?, ?, ?)",
-                        [started_at, plan.mode, list(plan.periods), fingerprint, plan.reason, list(plan.datasets),
-                         list(plan.models)])
-    log.info("dbt build: %s (%s)%s", plan.mode, plan.reason,
-             f": {', '.join(plan.periods[:12])}{' ...' if len(plan.periods) > 12 else ''}" if plan.periods else "")
+            started_at = audit.start_build(con, plan.mode, plan.periods, fingerprint, plan.reason, plan.datasets,
+                                           plan.models)
+    shown = ", ".join(format_month(p) for p in plan.periods[:12]) + (" ..." if len(plan.periods) > 12 else "")
+    log.info("dbt build: %s (%s)%s", plan.mode, plan.reason, f": {shown}" if plan.periods else "")
     if plan.mode == "skip":
         return plan, source_freshness(settings)
     if plan.mode == "full":
@@ -193,8 +189,7 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
     output = run_dbt(settings, *args, then=FRESHNESS)
     manifest = _manifest(settings) or {"nodes": {}}
     with open_warehouse(settings.duckdb_path) as con:
-        con.execute("UPDATE audit.builds SET finished_at = CAST(now() AS TIMESTAMP), fingerprints = ? "
-                    "WHERE started_at = ?", [json.dumps(gate_fingerprints(con, gates(manifest))), started_at])
+        audit.finish_build(con, started_at, gate_fingerprints(con, gates(manifest)))
     return plan, freshness_warnings(output)
 
 
@@ -205,9 +200,7 @@ def _select(con: duckdb.DuckDBPyConnection, plan: BuildPlan, manifest: dict | No
     if manifest is None:
         return replace(plan, models=("resource_type:model",))
     relations = gates(manifest)
-    last = con.execute("SELECT fingerprints FROM audit.builds WHERE finished_at IS NOT NULL ORDER BY started_at "
-                       "DESC LIMIT 1").fetchall()
-    before = json.loads(last[0][0]) if last and last[0][0] else {}
+    _, before = audit.last_finished_build(con)
     now = gate_fingerprints(con, relations)
     unchanged = {name for name, value in now.items() if before.get(name) == value}
     models = tuple(stale_models(manifest, set(plan.datasets), unchanged))

@@ -1,8 +1,9 @@
 {#- The incremental refresh: the periods the running build rebuilds.
 
     tradewatch (tradewatch.transform.build) records each build in audit.builds before running dbt: an incremental
-    build carries the months whose releases were published since the last successful build. The periods are data,
-    not vars, so dbt's partial parsing survives from one run to the next.
+    build carries the months whose releases were published since the last successful build, as dates (the first day
+    of each month: audit.builds.periods is DATE[]). The periods are data, not vars, so dbt's partial parsing
+    survives from one run to the next.
 
     changed_periods_only(column): true for the rows of those months while an incremental build runs, for every row
     otherwise (a full build, a --full-refresh, `dbt build` or `dbt test` by hand). The tests that scan all history
@@ -15,7 +16,7 @@
              and started_at = (select max(started_at) from {{ source('audit', 'builds') }}))
     {%- endset -%}
     (not exists {{ running }}
-     or {{ column }} in (select cast(period || '-01' as date) from (select unnest(periods) as period from {{ running }})))
+     or {{ column }} in (select unnest(periods) from {{ running }}))
 {%- endmacro %}
 
 {% macro in_changed_periods(column) -%}

@@ -14,7 +14,7 @@ DAGS = REPO_ROOT / "dags"
 #: What a DAG is (tradewatch's, a refresh), then one tag per publisher it fetches from.
 APPROVED_TAGS = {"tradewatch", "refresh"}
 #: Tasks that write the DuckDB warehouse: DuckDB has one writer, so they must queue in the one-slot pool.
-WRITERS = {"plan", "load", "validate", "build_marts", "scan_anomalies", "send_alerts", "publish"}
+WRITERS = {"migrate", "load", "validate", "build_marts", "scan_anomalies", "send_alerts", "publish"}
 #: Imported by the package's task bodies, never by parsing a DAG file: a scheduler parses every file every
 #: `min_file_process_interval` (30 s), so a module-level import of any of these costs every parse seconds and memory.
 HEAVY_MODULES = ("duckdb", "great_expectations", "dbt", "psycopg", "pandas", "pyarrow", "requests", "urllib3",
@@ -72,6 +72,7 @@ def test_warehouse_writers_use_the_one_slot_pool_and_the_warehouse_queue(report)
         writer = task_id in WRITERS
         assert (task["pool"] == "duckdb_writer") == writer, task_id
         assert (task["queue"] == "warehouse") == writer, task_id  # one single-slot Celery worker serves it
+    assert tasks["plan"]["pool"] != "duckdb_writer"  # planning reads the warehouse read-only
     assert tasks["fetch"]["pool"] != "duckdb_writer"  # fetching only writes the landing zone: runs in parallel
 
 
@@ -81,6 +82,7 @@ def test_the_refresh_is_tagged_with_every_publisher_it_fetches(report):
 
 def test_refresh_shape_write_audit_publish(report):
     tasks = report["dags"]["tradewatch_monthly_refresh"]["tasks"]
+    assert tasks["plan"]["upstream"] == ["migrate"]  # the layout is current before anything reads it
     assert tasks["fetch"]["upstream"] == ["plan"]
     assert tasks["load"]["upstream"] == ["fetch"]
     assert tasks["validate"]["upstream"] == ["load"]

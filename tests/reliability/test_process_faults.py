@@ -111,8 +111,8 @@ def test_sigkill_during_a_load(tmp_path, small_archive, clean):
             results = original(con, zone, batch)
             print("LOADED", *(release.release_id for release in batch), flush=True)
             return results
-        pipeline.load.__globals__["load_batch"] = noisy
-        pipeline.BATCH_BYTES = 1  # a batch (one transaction) per release, so the kill lands between or inside them
+        warehouse.load_batch = noisy  # load_pending looks it up in its module
+        warehouse.BATCH_BYTES = 1  # a batch (one transaction) per release, so the kill lands between or inside them
         pipeline.load(settings, "census_imports_hs")
     """)
     output = kill_when(process, "LOADED", after=0.05)

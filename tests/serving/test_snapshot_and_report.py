@@ -159,7 +159,7 @@ def demo_warehouse(tmp_path_factory, small_archive):
         pipeline.load(settings, work["dataset"])
         pipeline.validate(settings, work["dataset"])
     pipeline.build(settings)
-    pipeline.detect_anomalies(settings)
+    pipeline.scan_anomalies(settings)
     return settings, pipeline.publish(settings)
 
 

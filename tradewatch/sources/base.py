@@ -19,7 +19,7 @@ datasets' specs) and the command line. Nothing is looked up on the module itself
   calendar         `ReleaseCalendar`: month M is normally out by `day` of month M + `months_after`
                    (TRADEWATCH_<NAME>_RELEASE_DAY overrides the day); before it "not published" is normal, after it
                    a late-release warning
-  revision_months  reference month -> the months ("YYYY-MM") revised in that release, fetched again
+  revision_months  reference month -> the months (periods.Month) revised in that release, fetched again
   skips_month      month -> True for a month never released on its own (GACC's February comes with January)
   backfills        False for a publisher that serves only what is in force now (USITC): only the latest is planned
   fetch            how a release is fetched: `PlainRequests` (a fixed list of requests from the base URL, each answer
@@ -56,7 +56,7 @@ from tradewatch.errors import (
     RequestRejected,
 )
 from tradewatch.http import Request, Response, Transport
-from tradewatch.periods import format_month
+from tradewatch.periods import Month, format_month
 
 if TYPE_CHECKING:
     import duckdb
@@ -165,7 +165,7 @@ class Publisher:
     key: ApiKey | None
     base_url: str
     calendar: ReleaseCalendar
-    revision_months: Callable[[date], set[str]]
+    revision_months: Callable[[date], set[Month]]
     fetch: PlainRequests | Navigation
     check_response: CheckResponse
     stage_part: StagePart

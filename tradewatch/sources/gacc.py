@@ -39,6 +39,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, NotYetPublished, PageLayoutChanged, ReleaseFormatError
 from tradewatch.http import Request, Response, Transport
+from tradewatch.periods import Month
 from tradewatch.sources.base import (
     EVERY_MONTH,
     Endpoint,
@@ -113,7 +114,7 @@ def skips_month(month: date) -> bool:
     return month.month == 2
 
 
-def revision_months(reference: date) -> set[str]:
+def revision_months(reference: date) -> set[Month]:
     """None known: the final tables replace the preliminary figures within the month."""
     return set()
 
