@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from tradewatch import dburl
 from tradewatch.errors import ConfigurationError
+from tradewatch.locations import VARIABLES, Shipped, shipped_dir
 from tradewatch.periods import parse_month
 
 if TYPE_CHECKING:  # the registry loads DuckDB: get_settings imports it when called, never at import time
@@ -140,6 +141,9 @@ class Settings:
     diversion_base_year: int = 2017  # the rerouting monitor's pre-war base year (marts.trade_diversion_monthly)
     alerts: AlertSettings = AlertSettings()
     anomalies: AnomalySettings = AnomalySettings()
+    # the dbt project and the Airflow DAGs folder: the installed package's (tradewatch.locations) unless set
+    dbt_project_dir: Path = field(default_factory=lambda: shipped_dir("dbt_project"))
+    dags_dir: Path = field(default_factory=lambda: shipped_dir("dags"))
 
     @property
     def secrets(self) -> list[str]:
@@ -318,6 +322,18 @@ def _serving(env: Mapping[str, str], data_dir: Path) -> ServingSettings:
         reader_statement_timeout_seconds=statement)
 
 
+def _shipped(env: Mapping[str, str], name: Shipped, marker: str) -> Path:
+    """The dbt project or the DAGs folder: TRADEWATCH_DBT_PROJECT_DIR / TRADEWATCH_DAGS_DIR, else the package's."""
+    variable = VARIABLES[name]
+    if not (raw := env.get(variable)):
+        return shipped_dir(name)
+    path = Path(raw).expanduser().resolve()
+    if not next(path.glob(marker), None):
+        raise ConfigurationError(f"{variable}={raw!r} has no {marker}: point it at a copy of tradewatch's {name} "
+                                 "folder, or unset it to use the installed package's")
+    return path
+
+
 DEFAULT_REFRESH_CRON = "0 6 10 * *"  # the 10th, 06:00 UTC: after Census (~day 35) released the month two back
 
 
@@ -372,4 +388,6 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         diversion_base_year=_base_year(env),
         alerts=_alerts(env),
         anomalies=_anomalies(env),
+        dbt_project_dir=_shipped(env, "dbt_project", "dbt_project.yml"),
+        dags_dir=_shipped(env, "dags", "*.py"),
     )

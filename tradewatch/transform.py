@@ -23,14 +23,11 @@ from tradewatch.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
-
-
 def dbt_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         TRADEWATCH_DUCKDB_PATH=str(settings.duckdb_path),
-        DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
+        DBT_PROFILES_DIR=str(settings.dbt_project_dir),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_LOG_PATH=str(settings.data_dir / "dbt" / "logs"),
         DBT_TARGET_PATH=str(settings.data_dir / "dbt" / "target"),
@@ -45,11 +42,12 @@ def run_dbt(settings: Settings, *args: str, then: tuple[str, ...] = ()) -> str:
 
     `then`, a command run in the same dbt process after a success (one interpreter start and project load), reports
     only: its failure does not fail the call."""
-    commands = [["--no-use-colors", *command, "--project-dir", str(DBT_PROJECT_DIR)] for command in (args, then)
-                if command]
+    project = str(settings.dbt_project_dir)
+    commands = [["--no-use-colors", *command, "--project-dir", project] for command in (args, then) if command]
     argv = [sys.executable, "-m", "tradewatch.dbt_session", *[a for c in commands for a in ("--", *c)][1:]]
     log.debug("running dbt %s%s", " ".join(args), f" then dbt {' '.join(then)}" if then else "")
-    proc = subprocess.run(argv, env=dbt_env(settings), capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # dbt runs there: nothing is written beside the project
+    proc = subprocess.run(argv, env=dbt_env(settings), capture_output=True, text=True, cwd=settings.data_dir)
     output = proc.stdout + proc.stderr
     for line in output.splitlines():
         log.debug("dbt: %s", line)
@@ -73,13 +71,13 @@ class BuildPlan:
     models: tuple[str, ...] = ()  # the models an incremental build rebuilds (with their tests): see `stale_models`
 
 
-def project_fingerprint() -> str:
+def project_fingerprint(project_dir: Path) -> str:
     """A hash of the dbt project's files: a changed model, macro or seed means a full rebuild."""
     digest = hashlib.sha256()
-    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
+    for path in sorted(project_dir.rglob("*")):
         if path.is_file() and path.suffix in (".sql", ".yml", ".csv", ".md") \
-                and not {"target", "logs", "dbt_packages"} & set(path.relative_to(DBT_PROJECT_DIR).parts):
-            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+                and not {"target", "logs", "dbt_packages"} & set(path.relative_to(project_dir).parts):
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -168,7 +166,7 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
     The largest mart (trade_monthly) is incremental: a monthly refresh rebuilds only the periods published since the
     last successful build; every other mart is small and rebuilt whole. Seeds and unit tests depend only on the
     project, so an incremental build (same project fingerprint) skips them. `full` forces a full rebuild."""
-    fingerprint = project_fingerprint()
+    fingerprint = project_fingerprint(settings.dbt_project_dir)
     manifest = _manifest(settings)
     with open_warehouse(settings.duckdb_path) as con:
         plan = BuildPlan("full", (), "asked for") if full else plan_build(con, fingerprint)

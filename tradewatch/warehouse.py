@@ -20,15 +20,14 @@ from tradewatch.anomalies import findings
 from tradewatch.batching import consecutive_batches
 from tradewatch.errors import ReleaseFormatError, TradewatchError
 from tradewatch.landing import LandedRelease, LandingZone
+from tradewatch.lineage import LINEAGE_COLUMNS, RELEASE_ID
 from tradewatch.sources.base import DatasetSpec
 
 log = logging.getLogger(__name__)
 
-LINEAGE_COLUMNS = (("source_url", "VARCHAR"), ("sha256", "VARCHAR"), ("fetched_at", "TIMESTAMP"))
-
 
 def raw_table_ddl(ds: DatasetSpec) -> str:
-    columns = [("release_id", "VARCHAR NOT NULL"), *ds.data_columns, *LINEAGE_COLUMNS]
+    columns = [(RELEASE_ID, "VARCHAR NOT NULL"), *ds.data_columns, *LINEAGE_COLUMNS]
     return f"CREATE TABLE IF NOT EXISTS raw.{ds.name} ({', '.join(f'{c} {t}' for c, t in columns)})"
 
 
@@ -87,7 +86,7 @@ def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
 def check_raw_layout(con: duckdb.DuckDBPyConnection, ds: DatasetSpec) -> None:
     have = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND "
                                       "table_name = ? ORDER BY column_index", [ds.name]).fetchall()]
-    want = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    want = [RELEASE_ID, *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
     if have == want:
         return
     name = ds.name
@@ -116,7 +115,7 @@ def _insert_parts(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: La
                   ds: DatasetSpec) -> None:
     what = f"{release.dataset} {release.period}"
     publisher = sources.publisher_of(ds.name)
-    data_cols = [c for c, _ in ds.data_columns]
+    data_cols, lineage = [c for c, _ in ds.data_columns], [c for c, _ in LINEAGE_COLUMNS]
     for part in release.parts:
         path = zone.path(part.path)
         if not path.exists():
@@ -124,7 +123,7 @@ def _insert_parts(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: La
         select = publisher.stage_part(con, path, ds, part.name, f"{what} {part.name} [{part.url}]",
                                       release.month)
         con.execute(
-            f"INSERT INTO raw.{ds.name} (release_id, {', '.join(data_cols)}, source_url, sha256, fetched_at) "
+            f"INSERT INTO raw.{ds.name} ({RELEASE_ID}, {', '.join(data_cols)}, {', '.join(lineage)}) "
             f"SELECT ?, {', '.join(data_cols)}, ?, ?, CAST(? AS TIMESTAMP) FROM ({select})",
             [release.release_id, part.url, part.sha256, release.fetched_at],
         )

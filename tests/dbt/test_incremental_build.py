@@ -96,7 +96,7 @@ def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebui
     assert {"int_tariff_line_states", "tariff_rates_daily"} <= set(models_of_last_build(settings)[0])
 
     # a changed dbt project (a model or seed edited by an upgrade) rebuilds everything
-    monkeypatch.setattr(transform, "project_fingerprint", lambda: "changed")
+    monkeypatch.setattr(transform, "project_fingerprint", lambda project_dir: "changed")
     revise(archive_copy, "2025-04")
     assert refresh(settings, ["2025-04"])["built"] == "full"
     assert [mode for mode, _ in builds(settings)] == ["full", "incremental", "full", "incremental", "full"]

@@ -41,13 +41,11 @@ AUDIT_WRITE_EXCEPTIONS = {
 
 #: Import cycles that exist today: each the set of modules of one strongly connected component, and why.
 CYCLE_EXCEPTIONS: list[frozenset[str]] = [
-    # settings reads every publisher's registry entry (sources -> base -> http), http reads its policy from settings,
-    # GACC finds its region seed through transform's dbt project path (transform -> warehouse -> sources), and the
-    # warehouse loads from the landing zone, which types its requests with http's.
-    frozenset({"tradewatch.http", "tradewatch.landing", "tradewatch.settings", "tradewatch.sources",
-               "tradewatch.sources.base", "tradewatch.sources.bls", "tradewatch.sources.census",
-               "tradewatch.sources.comtrade", "tradewatch.sources.gacc", "tradewatch.sources.nbs",
-               "tradewatch.sources.usitc", "tradewatch.transform", "tradewatch.warehouse"}),
+    # settings reads every publisher's defaults from the registry (sources -> base -> http), and http reads its
+    # policy (HttpPolicy) from settings.
+    frozenset({"tradewatch.http", "tradewatch.settings", "tradewatch.sources", "tradewatch.sources.base",
+               "tradewatch.sources.bls", "tradewatch.sources.census", "tradewatch.sources.comtrade",
+               "tradewatch.sources.gacc", "tradewatch.sources.nbs", "tradewatch.sources.usitc"}),
     # notifiers types its messages with stories' Story; stories sends through notifiers' channels.
     frozenset({"tradewatch.notifiers", "tradewatch.stories"}),
     # serve calls serving_pg to publish; serving_pg types marts with serve's Mart; serving_roles and serving_pg
@@ -61,11 +59,7 @@ WAREHOUSE_CODE = ("tradewatch.warehouse", "tradewatch.landing", "tradewatch.pipe
                   "tradewatch.quality", "tradewatch.audit", "tradewatch.serve", "tradewatch.serving_pg",
                   "tradewatch.serving", "tradewatch.cli")
 #: Imports through which the suites reach warehouse code today (importer, imported), and why. The rule ignores them.
-EXPECTATIONS_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("tradewatch.sources.gacc", "tradewatch.transform"):
-        "GACC finds its region-label seed through transform.DBT_PROJECT_DIR (issue 19 item 5 locates the dbt project "
-        "through the installed package or a setting)",
-}
+EXPECTATIONS_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 #: What a DAG file may import: Airflow, the package, the DAGs' shared wiring, and a little of the standard library.
 #: Anything else (a database driver, pandas, requests) means the file does work instead of wiring calls.
