@@ -61,7 +61,7 @@ def test_incremental_build_rebuilds_only_changed_periods_and_equals_a_full_rebui
     revise(archive_copy, "2025-03")
     result = refresh(settings, ["2025-03"])
     assert result == {"built": "incremental", "periods": 1, "freshness_warnings": result["freshness_warnings"]}
-    assert builds(settings)[-1] == ("incremental", ["2025-03"])
+    assert builds(settings)[-1] == ("incremental", [date(2025, 3, 1)])
     after = rows(settings)
     differs = set(after) ^ set(before)
     # exactly the revised rows differ: US imports at HS6 in March 2025 (their quantities); every other period and
@@ -120,4 +120,5 @@ def test_an_incremental_build_tests_the_months_it_rebuilt_and_a_failed_one_is_fo
     assert pipeline.build(settings)["built"] == "full"  # the failed build did not finish: everything again
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         assert con.execute("SELECT mode, periods, finished_at IS NOT NULL FROM audit.builds ORDER BY started_at"
-                           ).fetchall() == [("full", [], True), ("incremental", ["2025-05"], False), ("full", [], True)]
+                           ).fetchall() == [("full", [], True), ("incremental", [date(2025, 5, 1)], False),
+                                            ("full", [], True)]
