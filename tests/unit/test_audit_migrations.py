@@ -136,3 +136,13 @@ def test_a_warehouse_from_before_the_chunked_gate_gains_the_later_columns(tmp_pa
             ("builds", "fingerprints")} <= columns
     assert audit.last_finished_build(con) == (None, {})
     assert con.execute("SELECT periods FROM audit.builds").fetchall() == [([date(2025, 5, 1)],)]
+
+
+def test_the_cli_migrates_and_says_what_it_applied(tmp_path, monkeypatch, capsys):
+    from tradewatch import cli
+
+    monkeypatch.setenv("TRADEWATCH_DATA_DIR", str(tmp_path))
+    assert cli.main(["migrate"]) == 0
+    assert f"version {audit.LATEST}; migrations applied: 1, 2" in capsys.readouterr().out
+    assert cli.main(["migrate"]) == 0
+    assert "migrations applied: none (it was current)" in capsys.readouterr().out
