@@ -7,6 +7,7 @@ a month is text ("YYYY-MM"); inside, it is a `periods.Month` from the first line
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from datetime import date, datetime, timedelta
 
 from tradewatch import alerts, anomalies, audit, quality, sources, transform
@@ -18,7 +19,7 @@ from tradewatch.periods import Month, add_months, format_month, reference_month
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
 from tradewatch.sources.base import Publisher, SourceClient
-from tradewatch.warehouse import load_pending, open_warehouse
+from tradewatch.warehouse import connect, load_pending, open_warehouse
 from tradewatch.warehouse import migrate as migrate_warehouse
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def transport_for(settings: Settings, publisher: Publisher) -> Transport:
 def migrate(settings: Settings) -> dict:
     """The refresh's first task: bring the warehouse's layout up to this version (tradewatch.audit's numbered
     migrations, then the raw and detector tables). A no-op when it is current."""
-    with open_warehouse(settings.duckdb_path) as con:
+    with closing(connect(settings.duckdb_path)) as con:  # not open_warehouse: it would migrate without telling
         applied = migrate_warehouse(con)
         version = audit.schema_version(con)
     return {"schema_version": version, "applied": applied}

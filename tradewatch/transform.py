@@ -181,14 +181,20 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
         return plan, source_freshness(settings)
     if plan.mode == "full":
         args: tuple[str, ...] = ("build", "--full-refresh", "--exclude", DETECTOR)
-    else:  # periods: audit.builds; the models downstream of what changed, with their tests
+    else:  # the models downstream of what changed, with their tests, over the changed months only
         args = ("build", "--select", *plan.models, "--exclude", "resource_type:seed", "resource_type:unit_test",
-                DETECTOR)
+                DETECTOR, "--vars", changed_periods_var(plan.periods))
     output = run_dbt(settings, *args, then=FRESHNESS)
     manifest = _manifest(settings) or {"nodes": {}}
     with open_warehouse(settings.duckdb_path) as con:
         audit.finish_build(con, started_at, gate_fingerprints(con, gates(manifest)))
     return plan, freshness_warnings(output)
+
+
+def changed_periods_var(periods: tuple[Month, ...]) -> str:
+    """The dbt var `changed_periods` (dbt_project.yml): the months an incremental build rebuilds, as dates. dbt
+    parses the project without it (tradewatch.dbt_session), so partial parsing survives."""
+    return json.dumps({"changed_periods": [p.isoformat() for p in periods]})
 
 
 def _select(con: duckdb.DuckDBPyConnection, plan: BuildPlan, manifest: dict | None) -> BuildPlan:
