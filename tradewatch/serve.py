@@ -38,7 +38,6 @@ from urllib.parse import unquote
 import duckdb
 
 from tradewatch.errors import TradewatchError
-from tradewatch.notifiers import ConnectionLookup
 from tradewatch.settings import Settings
 from tradewatch.sql import identifier, literal
 from tradewatch.warehouse import open_warehouse
@@ -352,7 +351,7 @@ def _one_publish_at_a_time(directory: Path) -> Iterator[None]:
         yield
 
 
-def publish(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
+def publish(settings: Settings) -> dict:
     """Publish every mart: PostgreSQL (if configured), the DuckDB snapshot and Parquet, in that order.
 
     The warehouse is open (read-only) only while the snapshot file and the Parquet folder are written; PostgreSQL is
@@ -363,7 +362,7 @@ def publish(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
 
     publication_id = new_publication_id()
     serving = settings.serving
-    target = serving_pg.target(settings, lookup)
+    target = serving_pg.target(settings)
     snapshot, parquet_root = serving.directory / SNAPSHOT_NAME, serving.directory / "parquet"
     result: dict = {"publication_id": publication_id}
     with _one_publish_at_a_time(serving.directory):

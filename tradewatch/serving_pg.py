@@ -35,14 +35,12 @@ from tradewatch.settings import Secret, ServingSettings, Settings
 from tradewatch.sql import identifier, literal
 
 if TYPE_CHECKING:
-    from tradewatch.notifiers import ConnectionLookup
     from tradewatch.serve import Mart
 
 log = logging.getLogger(__name__)
 
 SCHEMA = serving_roles.SCHEMA
 NEXT_SCHEMA, OLD_SCHEMA = f"{SCHEMA}__next", f"{SCHEMA}__old"
-CONNECTION_ID = "tradewatch_serving"
 _PUBLISH_LOCK = (0x7477, 0x7075)  # pg_try_advisory_lock keys: one publish at a time per serving database
 _SIMPLE_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint",
                  "DOUBLE": "double precision", "FLOAT": "real", "DATE": "date", "BOOLEAN": "boolean",
@@ -83,18 +81,10 @@ class Target:
             raise TradewatchError(f"{doing}: {self.clean(exc)}") from None
 
 
-def target(settings: Settings, lookup: ConnectionLookup | None = None) -> Target | None:
-    """The configured serving database, from the environment or the Airflow connection `tradewatch_serving`."""
-    url = settings.serving.url
-    if lookup is not None and (conn := lookup(CONNECTION_ID)) and conn.get("host"):
-        from psycopg.conninfo import make_conninfo
-
-        params = {"host": conn["host"], "port": str(conn.get("port") or 5432), "dbname": conn.get("schema"),
-                  "user": conn.get("login"), "password": conn.get("password")}
-        url = Secret(make_conninfo("", **{k: v for k, v in params.items() if v}))
-    if not url:
-        return None
-    return Target(url, settings.serving)
+def target(settings: Settings) -> Target | None:
+    """The configured serving database (TRADEWATCH_SERVING_URL or the Airflow connection `tradewatch_serving`, as
+    the settings resolved it), or None."""
+    return Target(settings.serving.url, settings.serving) if settings.serving.url else None
 
 
 def _pg_type(duck_type: str) -> str:
