@@ -238,9 +238,9 @@ def send_alerts(settings: Settings) -> dict:
 
 def publish(settings: Settings) -> dict:
     """After a fully successful refresh: PostgreSQL (if configured), the DuckDB snapshot, Parquet, the report."""
-    from tradewatch import report, serve
+    from tradewatch.serving import publication, report
 
-    result = serve.publish(settings)
+    result = publication.publish(settings)
     result["report"] = str(report.write(settings))
     return result
 
