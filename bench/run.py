@@ -114,11 +114,11 @@ def dbt_seconds(settings, name: str) -> float:
 
 
 def publish(settings, parts: dict[str, float]) -> dict:
-    """pipeline.publish, its two steps timed: the snapshot and Parquet (serve), then the report."""
-    from tradewatch import report, serve
+    """pipeline.publish, its two steps timed: the snapshot and Parquet (serving.publication), then the report."""
+    from tradewatch.serving import publication, report
 
     started = time.perf_counter()
-    result = serve.publish(settings)
+    result = publication.publish(settings)
     parts["snapshot_parquet_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.write(settings)

@@ -77,12 +77,12 @@ def tradewatch_monthly_refresh():  # noqa: C901 (one nested function per task is
         from airflow.sdk.exceptions import AirflowFailException
 
         from tradewatch import pipeline
+        from tradewatch.airflow_connections import airflow_connection
         from tradewatch.errors import QualityGateFailed
-        from tradewatch.notifiers import airflow_connection
         from tradewatch.settings import get_settings
 
         try:
-            return pipeline.validate(get_settings(), loaded["dataset"], airflow_connection)
+            return pipeline.validate(get_settings(connections=airflow_connection), loaded["dataset"])
         except QualityGateFailed as exc:  # deterministic: fail now, do not retry
             raise AirflowFailException(str(exc)) from exc
 
@@ -103,18 +103,18 @@ def tradewatch_monthly_refresh():  # noqa: C901 (one nested function per task is
     @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def send_alerts(scanned: dict) -> dict:
         from tradewatch import pipeline
-        from tradewatch.notifiers import airflow_connection
+        from tradewatch.airflow_connections import airflow_connection
         from tradewatch.settings import get_settings
 
-        return pipeline.send_alerts(get_settings(), airflow_connection)
+        return pipeline.send_alerts(get_settings(connections=airflow_connection))
 
     @task(pool=WAREHOUSE_WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def publish(scanned: dict) -> dict:
         from tradewatch import pipeline
-        from tradewatch.notifiers import airflow_connection
+        from tradewatch.airflow_connections import airflow_connection
         from tradewatch.settings import get_settings
 
-        return pipeline.publish(get_settings(), airflow_connection)
+        return pipeline.publish(get_settings(connections=airflow_connection))
 
     @task
     def log_summary(published: dict, alerted: dict) -> str:

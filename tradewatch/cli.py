@@ -288,7 +288,8 @@ def _new_password(args: argparse.Namespace) -> str:
 
 
 def cmd_serving(args: argparse.Namespace) -> int:
-    from tradewatch import pipeline, serving_pg, serving_roles
+    from tradewatch import pipeline
+    from tradewatch.serving import connection, roles
 
     settings = get_settings()
     if args.action == "publish":
@@ -301,16 +302,16 @@ def cmd_serving(args: argparse.Namespace) -> int:
             print(f"  PostgreSQL: {result['postgres']['tables']} tables in schema marts"
                   + (f"; cut {len(cut)} reader session(s) that held the live marts (see the log)" if cut else ""))
         return 0
-    target = serving_pg.target(settings)
+    target = connection.target(settings)
     if target is None:
         raise TradewatchError("TRADEWATCH_SERVING_URL is not set: point it at the PostgreSQL serving database, "
                               "e.g. postgresql://tradewatch:...@localhost:5432/tradewatch_serving")
     if args.action == "init":
-        lines = serving_roles.init(target)
+        lines = roles.init(target)
     elif args.action == "add-reader":
-        lines = serving_roles.add_reader(target, args.name, _new_password(args))
+        lines = roles.add_reader(target, args.name, _new_password(args))
     else:
-        lines = serving_roles.remove_reader(target, args.name)
+        lines = roles.remove_reader(target, args.name)
     for line in lines:
         print(line)
     return 0
@@ -319,7 +320,7 @@ def cmd_serving(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tradewatch import report
+    from tradewatch.serving import report
 
     path = report.write(get_settings(), Path(args.out) if args.out else None)
     print(f"report: {path}  (open it in a browser: file://{path.resolve()})")

@@ -14,7 +14,6 @@ from tradewatch import alerts, anomalies, audit, quality, sources, transform
 from tradewatch.errors import NotYetPublished, SourceError, TradewatchError
 from tradewatch.http import SYNTHETIC_HEADER, HttpTransport, ReplayTransport, Transport
 from tradewatch.landing import LandingZone
-from tradewatch.notifiers import ConnectionLookup
 from tradewatch.periods import Month, add_months, format_month, reference_month
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
@@ -182,8 +181,8 @@ def load(settings: Settings, dataset: str) -> dict:
     return {"dataset": dataset, **counts}
 
 
-def validate(settings: Settings, dataset: str, lookup: ConnectionLookup | None = None) -> dict:
-    results = quality.validate_pending(settings, dataset, lookup)
+def validate(settings: Settings, dataset: str) -> dict:
+    results = quality.validate_pending(settings, dataset)
     return {"dataset": dataset, "published": sum(r.success for r in results)}
 
 
@@ -203,17 +202,17 @@ def scan_anomalies(settings: Settings) -> dict:
     return {"anomalies": len(found), **counts}
 
 
-def send_alerts(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
+def send_alerts(settings: Settings) -> dict:
     """Send the new anomalies to every channel, once each; a channel that is down keeps them pending."""
     with open_warehouse(settings.duckdb_path) as con:
-        result = alerts.notify_anomalies(con, settings, lookup)
+        result = alerts.notify_anomalies(con, settings)
     return {"sent": result.sent, "pending": result.pending, "errors": result.errors}
 
 
-def publish(settings: Settings, lookup: ConnectionLookup | None = None) -> dict:
+def publish(settings: Settings) -> dict:
     """After a fully successful refresh: PostgreSQL (if configured), the DuckDB snapshot, Parquet, the report."""
-    from tradewatch import report, serve
+    from tradewatch.serving import publication, report
 
-    result = serve.publish(settings, lookup)
+    result = publication.publish(settings)
     result["report"] = str(report.write(settings))
     return result

@@ -215,27 +215,25 @@ def _raise_if_failed(results: list[ValidationResult]) -> None:
             failed_release_ids=[r.release_id for r in failed])
 
 
-def _alert_quarantined(settings: Settings, results: list[ValidationResult], lookup) -> None:
+def _alert_quarantined(settings: Settings, results: list[ValidationResult]) -> None:
     from tradewatch.alerts import dispatch, quarantine_alert
 
     failed = [quarantine_alert(r.release_id, r.dataset, r.period, r.failed, r.result_path)
               for r in results if not r.success]
     if failed:
         with open_warehouse(settings.duckdb_path) as con:
-            dispatch(con, settings, failed, lookup)
+            dispatch(con, settings, failed)
 
 
-def validate_pending(settings: Settings, dataset: str, lookup=None) -> list[ValidationResult]:
-    """Validate every pending release of `dataset`; alert on and raise QualityGateFailed for any quarantined.
-
-    `lookup` finds Airflow connections for the alert channels (see tradewatch.notifiers)."""
+def validate_pending(settings: Settings, dataset: str) -> list[ValidationResult]:
+    """Validate every pending release of `dataset`; alert on and raise QualityGateFailed for any quarantined."""
     with open_warehouse(settings.duckdb_path) as con:  # read-write once, so the schema exists
         pending = audit.releases(con, dataset=dataset, status="pending")
     if not pending:
         log.info("%s: no pending release to validate", dataset)
         return []
     results = _run(settings, pending)
-    _alert_quarantined(settings, results, lookup)
+    _alert_quarantined(settings, results)
     _raise_if_failed(results)
     return results
 

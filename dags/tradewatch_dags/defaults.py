@@ -16,12 +16,14 @@ SOURCE_TAGS = ("census", "gacc", "comtrade", "bls", "nbs", "usitc")
 
 def on_task_failure(context) -> None:
     """Task-level failure callback (DAG-level callbacks are unreliable under Airflow 3's scheduler)."""
+    from tradewatch.airflow_connections import airflow_connection
     from tradewatch.alerts import task_failed
-    from tradewatch.notifiers import airflow_connection
+    from tradewatch.settings import get_settings
 
     ti = context["ti"]
     task_failed(ti.dag_id, ti.task_id, context.get("run_id", ""), getattr(ti, "map_index", None),
-                context.get("exception"), getattr(ti, "try_number", None), lookup=airflow_connection)
+                context.get("exception"), getattr(ti, "try_number", None),
+                settings=get_settings(connections=airflow_connection))
 
 
 def default_args(*, retries: int = 2, retry_delay: timedelta = timedelta(minutes=5)) -> dict:

@@ -20,8 +20,8 @@ WRITERS = {"migrate", "load", "validate", "build_marts", "scan_anomalies", "send
 HEAVY_MODULES = ("duckdb", "great_expectations", "dbt", "psycopg", "pandas", "pyarrow", "requests", "urllib3",
                  "expectations", "tradewatch.pipeline", "tradewatch.warehouse", "tradewatch.landing",
                  "tradewatch.quality", "tradewatch.transform", "tradewatch.sources", "tradewatch.http",
-                 "tradewatch.alerts", "tradewatch.notifiers", "tradewatch.anomalies", "tradewatch.serve",
-                 "tradewatch.serving", "tradewatch.audit")
+                 "tradewatch.alerts", "tradewatch.notifiers", "tradewatch.anomalies", "tradewatch.serving",
+                 "tradewatch.audit", "tradewatch.summary")
 
 
 @pytest.fixture(scope="module")

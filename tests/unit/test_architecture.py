@@ -22,14 +22,11 @@ from tests.conftest import REPO_ROOT
 
 ROOTS = ("tradewatch", "expectations", "dags")
 
-#: The modules that may import Airflow: the DAG files and their shared wiring (the task adapters).
-AIRFLOW_ALLOWED_PREFIXES = ("dags",)
-#: Modules of the package that import Airflow today, and why.
-AIRFLOW_EXCEPTIONS = {
-    # airflow_connection() reads an alert or serving connection through Airflow's BaseHook; the DAG's tasks pass it
-    # down as the `lookup` of the channels and of publishing (issue 19 item 4 resolves connections in settings).
-    "tradewatch.notifiers",
-}
+#: The task adapters, the only modules that may import Airflow: the DAG files and their shared wiring, and the reader
+#: of Airflow connections the DAG's tasks hand to the settings factory (`get_settings(connections=...)`).
+AIRFLOW_ADAPTERS = ("dags", "tradewatch.airflow_connections")
+#: Modules of the package that import Airflow today although they are not adapters, and why.
+AIRFLOW_EXCEPTIONS: set[str] = set()
 
 #: The module that owns the audit schema: the only one whose SQL creates, alters or writes audit.* tables.
 AUDIT_OWNER = "tradewatch.audit"
@@ -46,18 +43,15 @@ CYCLE_EXCEPTIONS: list[frozenset[str]] = [
     frozenset({"tradewatch.http", "tradewatch.settings", "tradewatch.sources", "tradewatch.sources.base",
                "tradewatch.sources.bls", "tradewatch.sources.census", "tradewatch.sources.comtrade",
                "tradewatch.sources.gacc", "tradewatch.sources.nbs", "tradewatch.sources.usitc"}),
-    # notifiers types its messages with stories' Story; stories sends through notifiers' channels.
+    # notifiers groups the pending alerts into stories (stories.group); stories types them with notifiers.Alert.
     frozenset({"tradewatch.notifiers", "tradewatch.stories"}),
-    # serve calls serving_pg to publish; serving_pg types marts with serve's Mart; serving_roles and serving_pg
-    # share the role helpers (issue 19 item 4: the serving/ package).
-    frozenset({"tradewatch.serve", "tradewatch.serving_pg", "tradewatch.serving_roles"}),
 ]
 
 #: Warehouse code the quality suites must not reach, directly or through what they import: the suites describe a
 #: release's contract; the gate (tradewatch.quality) runs them against the warehouse, not the other way round.
 WAREHOUSE_CODE = ("tradewatch.warehouse", "tradewatch.landing", "tradewatch.pipeline", "tradewatch.transform",
-                  "tradewatch.quality", "tradewatch.audit", "tradewatch.serve", "tradewatch.serving_pg",
-                  "tradewatch.serving", "tradewatch.cli")
+                  "tradewatch.quality", "tradewatch.audit", "tradewatch.serving", "tradewatch.summary",
+                  "tradewatch.cli")
 #: Imports through which the suites reach warehouse code today (importer, imported), and why. The rule ignores them.
 EXPECTATIONS_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
@@ -232,13 +226,17 @@ def test_no_import_cycles(project):
 
 
 def test_airflow_is_imported_only_by_the_task_adapters(project):
-    _, imports, _ = project
+    _, imports, graph = project
     importers = {m for m, found in imports.items() for imp in found if imp.target.split(".")[0] == "airflow"}
-    offenders = sorted(m for m in importers - AIRFLOW_EXCEPTIONS if not _under(m, AIRFLOW_ALLOWED_PREFIXES))
-    assert not offenders, f"Airflow imported outside dags/ (the package must run without it): {offenders}"
+    offenders = sorted(m for m in importers - AIRFLOW_EXCEPTIONS if not _under(m, AIRFLOW_ADAPTERS))
+    assert not offenders, f"Airflow imported outside the task adapters (the package must run without it): {offenders}"
     stale = sorted(AIRFLOW_EXCEPTIONS - importers)
     assert not stale, f"no longer import Airflow; remove them from AIRFLOW_EXCEPTIONS: {stale}"
     assert "dags.tradewatch_monthly_refresh" in importers  # the rule sees the imports it is about
+    # ... and the package's own adapter is called from the DAGs only, never from the code below them
+    for adapter in (a for a in AIRFLOW_ADAPTERS if a in graph):
+        callers = sorted(m for m, targets in graph.items() if adapter in targets and not _under(m, ("dags",)))
+        assert not callers, f"{adapter} is imported by {callers}: only the DAGs' tasks may use it"
 
 
 def test_only_the_audit_module_writes_the_audit_schema(project):
