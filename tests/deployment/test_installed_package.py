@@ -83,7 +83,7 @@ def test_the_installed_package_finds_everything_from_anywhere(installed, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout)
     assert all(Path(found[k]).is_relative_to(installed) for k in ("package", "suites", "dbt", "dags")), found
-    assert (Path(found["dbt"]) / "dbt_project.yml").is_file() and (Path(found["dags"]) / "common").is_dir()
+    assert (Path(found["dbt"]) / "dbt_project.yml").is_file() and (Path(found["dags"]) / "tradewatch_dags").is_dir()
     assert found["data"] == str(tmp_path / "d")
     other = run_installed(installed, tmp_path, [sys.executable, "-c", code], TRADEWATCH_DATA_DIR=str(tmp_path / "d"),
                           TRADEWATCH_DBT_PROJECT_DIR=str(REPO_ROOT / "dbt_project"))
