@@ -44,7 +44,7 @@ def tradewatch_monthly_refresh():  # noqa: C901 (one nested function per task is
         return pipeline.migrate(get_settings())
 
     @task  # reads the warehouse read-only: no writer slot
-    def plan(migrated: dict, logical_date=None) -> list[dict]:
+    def plan(logical_date=None) -> list[dict]:
         from tradewatch import pipeline
         from tradewatch.settings import get_settings
 
@@ -127,7 +127,9 @@ def tradewatch_monthly_refresh():  # noqa: C901 (one nested function per task is
               f"{published['report']}")
         return text
 
-    fetched = fetch.expand(work=plan(migrate()))
+    work = plan()
+    migrate() >> work  # the layout is current before anything reads it
+    fetched = fetch.expand(work=work)
     validated = validate.expand(loaded=load.expand(fetched=fetched))
     scanned = scan_anomalies(build_marts(validated))
     log_summary(publish(scanned), send_alerts(scanned))

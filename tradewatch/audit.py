@@ -90,9 +90,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             attempts INTEGER NOT NULL, created_at TIMESTAMP NOT NULL, position INTEGER NOT NULL,
             last_attempt_at TIMESTAMP, sent_at TIMESTAMP, last_error VARCHAR, PRIMARY KEY (alert_key, channel))""",
     )),
+    # Not ALTER ... SET DATA TYPE ... USING list_transform(...): DuckDB's write-ahead log keeps that expression, and
+    # replaying it after a crash needs an extension DuckDB cannot install here. An UPDATE is logged as its values.
     Migration(2, "audit.builds.periods as DATE[] (the first day of each month), like every other period", (
-        "ALTER TABLE audit.builds ALTER periods SET DATA TYPE DATE[] "
-        "USING list_transform(periods, lambda p: CAST(p || '-01' AS DATE))",
+        "ALTER TABLE audit.builds ADD COLUMN period_dates DATE[]",
+        "UPDATE audit.builds SET period_dates = list_transform(periods, lambda p: CAST(p || '-01' AS DATE))",
+        "ALTER TABLE audit.builds DROP COLUMN periods",
+        "ALTER TABLE audit.builds RENAME COLUMN period_dates TO periods",
     )),
 )
 LATEST = MIGRATIONS[-1].version
@@ -136,6 +140,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             raise
         log.info("audit schema migrated to version %d: %s", migration.version, migration.description)
         applied.append(migration.version)
+    if applied:  # the new layout in the database file, not only in the write-ahead log
+        con.execute("CHECKPOINT")
     return applied
 
 
