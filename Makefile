@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint sample lock clean reliability-doc bench
+.PHONY: help venv demo test test-fast lint sample lock clean reliability-doc bench installed-demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test: $(STAMP) ## run every test, including the end-to-end DAG runs
 
 test-fast: $(STAMP) ## run the tests that take seconds, not minutes
 	$(BIN)/pytest -m "not slow"
+
+installed-demo: ## `pip install .` as a user would: the wheel in a fresh venv, the demo from a temp dir (CI runs it)
+	PYTHON=$(PYTHON) .ci/installed-demo
 
 reliability-doc: $(STAMP) ## run the fault-injection suite and regenerate docs/reliability.md from its results
 	TRADEWATCH_RELIABILITY_DOC=1 $(BIN)/pytest tests/reliability

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from tradewatch import pipeline, sources
+from tradewatch import audit, pipeline, sources
 from tradewatch.dbt_session import peak_memory_mb
 from tradewatch.periods import add_months, format_month
 from tradewatch.settings import get_settings
@@ -96,7 +96,7 @@ def refresh(settings, logical_date: str, stages: list[dict]) -> dict:
     stages[-1]["dbt"] = dbt_figures(settings)
     stages[-1]["diversion_s"] = sum(dbt_seconds(settings, name) for name in (  # the rerouting monitor's models
         "int_us_imports_by_origin", "int_china_exports_by_partner", "trade_diversion_monthly"))
-    timed("anomaly scan", stages, lambda: pipeline.detect_anomalies(settings))
+    timed("anomaly scan", stages, lambda: pipeline.scan_anomalies(settings))
     stages[-1]["mart_s"] = dbt_seconds(settings, "")  # the second dbt run: marts.anomalies and its tests
     parts: dict[str, float] = {}
     published = timed("publish (+report)", stages, lambda: publish(settings, parts))
@@ -114,11 +114,11 @@ def dbt_seconds(settings, name: str) -> float:
 
 
 def publish(settings, parts: dict[str, float]) -> dict:
-    """pipeline.publish, its two steps timed: the snapshot and Parquet (serve), then the report."""
-    from tradewatch import report, serve
+    """pipeline.publish, its two steps timed: the snapshot and Parquet (serving.publication), then the report."""
+    from tradewatch.serving import publication, report
 
     started = time.perf_counter()
-    result = serve.publish(settings)
+    result = publication.publish(settings)
     parts["snapshot_parquet_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     report.write(settings)
@@ -129,8 +129,7 @@ def publish(settings, parts: dict[str, float]) -> dict:
 def gate_figures(settings) -> dict:
     """What the gate recorded: validations, chunks, and the Data Docs (size on disk, pages)."""
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        validations = con.execute("SELECT count(*) FROM audit.validations").fetchall()[0][0]
-        chunks = con.execute("SELECT count(DISTINCT chunk_id) FROM audit.validation_chunks").fetchall()[0][0]
+        validations, chunks = audit.gate_totals(con)
     docs = settings.validation_dir / "docs"
     pages = list((docs / "validations").rglob("*.html"))
     files = [p for p in docs.rglob("*") if p.is_file() and p.relative_to(docs).parts[0] != "static"]
@@ -169,8 +168,7 @@ def dbt_figures(settings) -> dict:
                 (of_model[n] for n in names if n in of_model), None)):
             tariff[group]["tests_s"] += result["execution_time"]
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        models = con.execute("SELECT models FROM audit.builds WHERE finished_at IS NOT NULL ORDER BY started_at "
-                             "DESC LIMIT 1").fetchall()
+        models, _ = audit.last_finished_build(con)
         rows = {t: con.execute(f"SELECT count(*) FROM marts.{t}").fetchall()[0][0]
                 for t in ("tariff_schedule", "tariff_rates_daily") if con.execute(
                     "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = ?",
@@ -178,15 +176,13 @@ def dbt_figures(settings) -> dict:
     kinds = [manifest["nodes"].get(r["unique_id"], {}).get("resource_type") for r in results["results"]]
     return {"elapsed_s": round(results["elapsed_time"], 2), "freshness_s": round(freshness.get("elapsed_time", 0), 2),
             "nodes": len(kinds), "models": kinds.count("model"),
-            "selected": len(models[0][0]) if models and models[0][0] else None,
+            "selected": len(models) if models else None,
             "tariff": {g: {k: round(v, 2) for k, v in t.items()} for g, t in tariff.items()}, "tariff_rows": rows}
 
 
 def census_files(settings) -> tuple[list[str], int]:
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        paths = [str(settings.landing_dir / p) for (p,) in con.execute(
-            "SELECT l.path FROM audit.landings l JOIN audit.releases r USING (release_id) WHERE r.dataset IN "
-            f"({', '.join(repr(d) for d in CENSUS)}) ORDER BY 1").fetchall()]
+        paths = [str(settings.landing_dir / p) for p in audit.landed_paths(con, CENSUS)]
         rows = con.execute(f"SELECT (SELECT count(*) FROM raw.{CENSUS[0]}) + "
                            f"(SELECT count(*) FROM raw.{CENSUS[1]})").fetchall()[0][0]
     return paths, rows
@@ -283,7 +279,7 @@ def run_size(label: str, years: int, root: Path) -> dict:
     timed("dbt build --full-refresh", full_rebuild, lambda: pipeline.build(settings, full=True))
     full_rebuild[0]["dbt"] = dbt_figures(settings)
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        releases = con.execute("SELECT count(*) FROM audit.releases").fetchall()[0][0]
+        releases = audit.release_total(con)
         raw_rows = sum(con.execute(f"SELECT count(*) FROM raw.{d}").fetchall()[0][0] for d in sources.all_datasets())
     months = (END.year - start.year) * 12 + END.month - start.month + 1
     return {"label": f"{label} {years} y", "years": years, "months": months, "releases": releases,

@@ -16,6 +16,7 @@ from expectations.common import (
     row_columns,
     rows_in_release_month,
 )
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import bls
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
     ds = bls.DATASETS[dataset]
     return gx.ExpectationSuite(name=f"{dataset}.rows", expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "series_id", "value")),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "series_id", "period"]),
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in (RELEASE_ID, "period", "series_id", "value")),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "series_id", "period"]),
         gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=MAX_INDEX, strict_min=True),
         gxe.ExpectColumnValuesToBeInSet(column="series_id", value_set=list(ds.series)),
     ])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from expectations.common import missing, none_missing, row_columns, same_period, size_against_previous
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import census
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
     ds = census.DATASETS[dataset]
     expectations = [
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in [*KEYS, *ds.value_columns, "release_id"]),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", *KEYS]),
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in [*KEYS, *ds.value_columns, RELEASE_ID]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, *KEYS]),
         *(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in ds.value_columns),
         gxe.ExpectColumnValuesToMatchRegex(column="cty_code", regex=CTY_CODE_PATTERN),
         gxe.ExpectColumnValuesToBeInSet(column="comm_lvl", value_set=["HS2", "HS4", "HS6", "HS10"]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from expectations.common import row_columns, same_period, size_against_previous
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import census
 
 if TYPE_CHECKING:
@@ -50,8 +51,8 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
     keys = ["period", "cty_code", "commodity"]
     return gx.ExpectationSuite(name=f"{dataset}.rows", expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in [*keys, "comm_lvl", *ds.value_columns, "release_id"]),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", *keys]),
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in [*keys, "comm_lvl", *ds.value_columns, RELEASE_ID]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, *keys]),
         gxe.ExpectColumnValuesToBeInSet(column="cty_code", value_set=list(ds.partners)),
         gxe.ExpectColumnValuesToBeInSet(column="comm_lvl", value_set=["HS10"]),
         gxe.ExpectColumnValuesToMatchRegex(column="commodity", regex=r"^\d{10}$"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources.base import DatasetSpec
 
 if TYPE_CHECKING:
@@ -30,9 +31,9 @@ FIRST_RELEASE = "previous_release_id.isnull()"
 def row_columns(ds: DatasetSpec, unchecked: Iterable[str] = ()) -> list[str]:
     """The raw columns the row-level suite reads: the release id and every data column but those no expectation
     reads (`unchecked`: names and descriptions are the most expensive to read). The raw table's full layout, lineage
-    included, is checked before anything is loaded (tradewatch.warehouse.check_raw_layout)."""
+    included (tradewatch.lineage), is checked before anything is loaded, by the loader."""
     skip = set(unchecked)
-    return ["release_id", *(c for c, _ in ds.data_columns if c not in skip)]
+    return [RELEASE_ID, *(c for c, _ in ds.data_columns if c not in skip)]
 
 
 def missing(column: str, required: Sequence[str | int], among: str | None = None) -> str:

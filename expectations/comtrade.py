@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from expectations.common import missing, none_missing, row_columns, same_period, size_against_previous
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import comtrade
 
 if TYPE_CHECKING:
@@ -31,10 +32,10 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
 
     return gx.ExpectationSuite(name=f"{dataset}.rows", expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "partner_code",
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in (RELEASE_ID, "period", "partner_code",
                                                                 "partner_iso3", "flow_code", "cmd_code",
                                                                 "primary_value")),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "partner_code", "flow_code", "cmd_code"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "partner_code", "flow_code", "cmd_code"]),
         gxe.ExpectColumnValuesToBeInSet(column="reporter_code", value_set=[comtrade.CHINA]),
         gxe.ExpectColumnValuesToBeInSet(column="flow_code", value_set=["X", "M"]),
         gxe.ExpectColumnValuesToMatchRegex(column="cmd_code", regex=r"^(?:TOTAL|\d{2}|\d{4}|\d{6})$"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from expectations.common import missing, none_missing, row_columns, same_period, size_against_previous
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import gacc
 
 if TYPE_CHECKING:
@@ -45,12 +46,12 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
     ds = gacc.COUNTRY_TABLE
     return gx.ExpectationSuite(name=f"{dataset}.rows", expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "months_in_period",
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in (RELEASE_ID, "period", "months_in_period",
                                                                 "line_number", "region", "edition", "unit",
                                                                 "value_multiplier")),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "line_number"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "line_number"]),
         # nulls (groups, unknown labels) aside
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "partner_iso3"],
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "partner_iso3"],
                                             ignore_row_if="any_value_is_missing"),
         gxe.ExpectColumnValuesToBeInSet(column="months_in_period", value_set=[1, 2]),
         gxe.ExpectColumnValuesToBeInSet(column="edition", value_set=[ds.edition]),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from expectations.common import missing, none_missing, row_columns, same_period, size_against_previous
 from expectations.gacc import MONTHS_SQL, MULTIPLIERS, ROW_COUNT_RATIO
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import gacc
 
 if TYPE_CHECKING:
@@ -37,12 +38,12 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
     ds = gacc.COMMODITIES
     return gx.ExpectationSuite(name=f"{dataset}.rows", expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "months_in_period", "flow",
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in (RELEASE_ID, "period", "months_in_period", "flow",
                                                                 "line_number", "commodity", "edition", "unit",
                                                                 "value_multiplier", "value_month", "value_ytd")),
         gxe.ExpectColumnValuesToBeInSet(column="flow", value_set=["export", "import"]),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "flow", "line_number"]),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "flow", "commodity"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "flow", "line_number"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "flow", "commodity"]),
         gxe.ExpectColumnValuesToBeInSet(column="months_in_period", value_set=[1, 2]),
         gxe.ExpectColumnValuesToBeInSet(column="edition", value_set=[ds.edition]),
         gxe.ExpectColumnValuesToBeInSet(column="value_multiplier", value_set=MULTIPLIERS),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from expectations.common import missing, none_missing, row_columns, same_period
 from expectations.gacc import MONTHS_SQL
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import gacc
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("period", "months_in_period", "item", "value_month",
                                                                 "value_ytd", "unit")),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "item"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "item"]),
         gxe.ExpectColumnValuesToBeInSet(column="item", value_set=ITEMS),
         gxe.ExpectColumnValuesToBeInSet(column="edition", value_set=[gacc.PRELIMINARY.edition]),
         gxe.ExpectColumnValuesToBeInSet(column="value_multiplier", value_set=[1e8]),  # "Unit: USD 100 Million"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from expectations.common import missing, none_missing, row_columns, rows_in_release_month
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import nbs
 
 if TYPE_CHECKING:
@@ -29,9 +30,9 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
 
     return gx.ExpectationSuite(name=f"{dataset}.rows", expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "series_code",
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in (RELEASE_ID, "period", "series_code",
                                                                 "indicator_id", "value")),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "series_code", "period"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "series_code", "period"]),
         gxe.ExpectColumnValuesToBeBetween(column="value", min_value=INDEX_RANGE[0], max_value=INDEX_RANGE[1]),
         gxe.ExpectColumnValuesToBeInSet(column="series_code", value_set=list(nbs.SERIES_CODES)),
         gxe.ExpectColumnValuesToBeInSet(column="indicator_id", value_set=[s.indicator_id for s in nbs.SEGMENTS]),

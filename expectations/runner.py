@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from expectations import suites_for
+from tradewatch.lineage import RELEASE_ID
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 #: BASIC keeps what a reader of a failure needs (observed values, unexpected counts, up to 20 unexpected values).
 RESULT_FORMAT = "BASIC"
 #: The second look at a failed expectation: every unexpected row, with its release id and the values it saw.
-LOCATE_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["release_id"],
+LOCATE_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [RELEASE_ID],
                  "partial_unexpected_count": 20}
 SAMPLE = 20  # unexpected values kept per release and expectation
 
@@ -120,7 +121,7 @@ def _is_row_map(result) -> bool:
 
 
 def _value(entry: dict) -> Any:
-    values = {k: v for k, v in entry.items() if k != "release_id"}
+    values = {k: v for k, v in entry.items() if k != RELEASE_ID}
     return next(iter(values.values())) if len(values) == 1 else values
 
 
@@ -172,9 +173,9 @@ class SuiteRunner:
             if again["previous_release_id"].equals(summary["previous_release_id"]):
                 break  # every release was compared with the right one: the verdicts stand
             summary = again
-        rows = summary.set_index("release_id").to_dict("index")
+        rows = summary.set_index(RELEASE_ID).to_dict("index")
         verdicts = [Verdict(rid, not (row_failures[rid] or release_failures[rid]), self.evaluated,
-                            row_failures[rid] + release_failures[rid], {"release_id": rid, **_plain(rows[rid])})
+                            row_failures[rid] + release_failures[rid], {RELEASE_ID: rid, **_plain(rows[rid])})
                     for rid in ids]
         for run in (rows_run, release_run):
             run.results["meta"]["run_id"] = {"run_name": chunk_id, "run_time": run_time.isoformat()}
@@ -183,7 +184,7 @@ class SuiteRunner:
 
     def summarise(self, frame: pd.DataFrame, candidates: list[Release]) -> pd.DataFrame:
         """One row per candidate: the columns every summary has and the dataset's own (SQL over its rows)."""
-        releases = pd.DataFrame({"release_id": [c.release_id for c in candidates],
+        releases = pd.DataFrame({RELEASE_ID: [c.release_id for c in candidates],
                                  "period": [f"{c.period}-01" for c in candidates],
                                  "position": range(len(candidates))})
         columns = {"periods": "string_agg(DISTINCT c.period, ', ' ORDER BY c.period)",
@@ -205,7 +206,7 @@ class SuiteRunner:
                 failing: set[str]) -> pd.DataFrame:
         """The summary with each release's previous accepted release and the ratios against it. A failing
         candidate is never the previous accepted release of another."""
-        measured = {r["release_id"]: r for r in base.to_dict("records")}
+        measured = {r[RELEASE_ID]: r for r in base.to_dict("records")}
         chain = sorted([*accepted, *(_measured(c, measured[c.release_id]) for c in candidates)],
                        key=lambda r: r.order)
         previous: dict[str, Release | None] = {}
@@ -217,8 +218,8 @@ class SuiteRunner:
                     continue
             last = release
         out = base.copy()
-        out["previous_release_id"] = [p.release_id if (p := previous[rid]) else None for rid in out["release_id"]]
-        ratios = [self._ratios(measured[rid], previous[rid]) for rid in out["release_id"]]
+        out["previous_release_id"] = [p.release_id if (p := previous[rid]) else None for rid in out[RELEASE_ID]]
+        ratios = [self._ratios(measured[rid], previous[rid]) for rid in out[RELEASE_ID]]
         for name in ("rows_vs_previous", "total_vs_previous", "mean_vs_previous"):
             out[name] = [r[name] for r in ratios]
         return out
@@ -260,7 +261,7 @@ class SuiteRunner:
             for r in batch.validate(again, result_format=LOCATE_FORMAT).results:
                 by_release: dict[str, list] = defaultdict(list)
                 for entry in r.result.get("unexpected_index_list") or []:
-                    by_release[str(entry.get("release_id"))].append(_value(entry))
+                    by_release[str(entry.get(RELEASE_ID))].append(_value(entry))
                 for rid, values in by_release.items():
                     if rid in failures:
                         failures[rid].append(describe(r, {"unexpected_count": len(values),

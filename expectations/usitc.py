@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from expectations.common import missing, none_missing, row_columns, same_period, size_against_previous
+from tradewatch.lineage import RELEASE_ID
 from tradewatch.sources import usitc
 
 if TYPE_CHECKING:
@@ -33,9 +34,9 @@ def row_suite(dataset: str) -> gx.ExpectationSuite:
 
     return gx.ExpectationSuite(name=f"{dataset}.rows", expectations=[
         gxe.ExpectTableColumnsToMatchSet(column_set=columns(dataset), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("release_id", "period", "hts_revision",
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in (RELEASE_ID, "period", "hts_revision",
                                                                 "line_number", "htsno", "indent")),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["release_id", "line_number"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[RELEASE_ID, "line_number"]),
         gxe.ExpectColumnValuesToMatchRegex(column="htsno", regex=HTSNO),
         gxe.ExpectColumnValuesToBeBetween(column="indent", min_value=0, max_value=12),
         gxe.ExpectColumnValuesToMatchRegex(column="chapter99_refs", regex=CHAPTER99_REFS),

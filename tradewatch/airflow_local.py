@@ -17,8 +17,6 @@ from pathlib import Path
 from tradewatch.errors import TradewatchError
 from tradewatch.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DAGS_FOLDER = REPO_ROOT / "dags"
 WRITER_POOL = "duckdb_writer"
 
 
@@ -27,7 +25,7 @@ def airflow_env(settings: Settings, extra: dict[str, str] | None = None) -> dict
     env = dict(os.environ)
     env.update(
         AIRFLOW_HOME=str(settings.data_dir / "airflow"),
-        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS_FOLDER),
+        AIRFLOW__CORE__DAGS_FOLDER=str(settings.dags_dir),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
         GX_ANALYTICS_ENABLED="false",
@@ -47,10 +45,11 @@ def _airflow() -> str:
 
 def _run(args: list[str], env: dict[str, str], log_path: Path, on_line: Callable[[str], None] | None = None,
          timeout: float | None = None) -> int:
-    """Run `airflow ARGS`, appending its output to log_path; kill it after `timeout` seconds."""
+    """Run `airflow ARGS` in the data directory, appending its output to log_path; kill it after `timeout` s."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a") as log, subprocess.Popen(
-        [_airflow(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT,
+        [_airflow(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=env["TRADEWATCH_DATA_DIR"],
         start_new_session=True,
     ) as proc:
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL)) if timeout else None

@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from tradewatch import audit
 from tradewatch.anomalies import MONTH_NAMES, SEVERITIES
-from tradewatch.notifiers import Alert, Channel, ConnectionLookup, NotifierError, channels, connection_secrets
+from tradewatch.notifiers import Alert, Channel, NotifierError, channels
 from tradewatch.redact import redact
 from tradewatch.settings import Settings, get_settings
 
@@ -154,25 +155,21 @@ def _now() -> datetime:
 
 
 def dispatch(con: duckdb.DuckDBPyConnection, settings: Settings, alerts: Sequence[Alert],
-             lookup: ConnectionLookup | None = None, targets: Sequence[Channel] | None = None) -> DispatchResult:
+             targets: Sequence[Channel] | None = None) -> DispatchResult:
     """Record the alerts not seen before, then send every pending alert per channel (one digest per channel).
 
     Never raises for a channel that fails: the failure is logged and the alerts stay pending."""
-    targets = list(targets) if targets is not None else channels(settings.alerts, lookup)
-    secrets = settings.secrets + connection_secrets(lookup)
+    targets = list(targets) if targets is not None else channels(settings.alerts)
+    secrets = settings.secrets
     now = _now()
     for channel in targets:
         for position, alert in enumerate(alerts):
-            con.execute("INSERT INTO audit.alerts VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, NULL, NULL, NULL) "
-                        "ON CONFLICT DO NOTHING",
-                        [alert.key, channel.name, alert.kind, alert.severity, redact(alert.title, secrets),
-                         redact(alert.text, secrets), redact(json.dumps(alert.fields, default=str), secrets), now,
-                         position])
+            audit.record_alert(con, alert.key, channel.name, alert.kind, alert.severity, redact(alert.title, secrets),
+                               redact(alert.text, secrets), redact(json.dumps(alert.fields, default=str), secrets),
+                               now, position)
     sent, pending, errors = {}, {}, {}
     for channel in targets:
-        rows = con.execute(
-            "SELECT alert_key, kind, severity, title, message, fields FROM audit.alerts WHERE channel = ? AND "
-            "status = 'pending' ORDER BY created_at DESC, position", [channel.name]).fetchall()
+        rows = audit.pending_alerts(con, channel.name)
         batch = [Alert(k, kind, sev, title, text, json.loads(fields) if fields else {})
                  for k, kind, sev, title, text, fields in rows]
         if not batch:
@@ -185,20 +182,16 @@ def dispatch(con: duckdb.DuckDBPyConnection, settings: Settings, alerts: Sequenc
             error = redact(str(exc), secrets)
             log.warning("alert channel %s failed, %d alert(s) stay pending for the next run: %s", channel.name,
                         len(batch), error)
-            con.execute("UPDATE audit.alerts SET attempts = attempts + 1, last_attempt_at = ?, last_error = ? "
-                        "WHERE channel = ? AND alert_key IN (SELECT unnest(?))", [_now(), error, channel.name, keys])
+            audit.mark_alerts_failed(con, channel.name, keys, _now(), error)
             sent[channel.name], pending[channel.name], errors[channel.name] = 0, len(batch), error
             continue
-        con.execute("UPDATE audit.alerts SET status = 'sent', attempts = attempts + 1, last_attempt_at = ?, "
-                    "sent_at = ?, last_error = NULL WHERE channel = ? AND alert_key IN (SELECT unnest(?))",
-                    [_now(), _now(), channel.name, keys])
+        audit.mark_alerts_sent(con, channel.name, keys, _now())
         sent[channel.name] = len(batch)
     return DispatchResult(sent, pending, errors)
 
 
-def notify_anomalies(con: duckdb.DuckDBPyConnection, settings: Settings,
-                     lookup: ConnectionLookup | None = None) -> DispatchResult:
-    result = dispatch(con, settings, anomaly_alerts(con, settings), lookup)
+def notify_anomalies(con: duckdb.DuckDBPyConnection, settings: Settings) -> DispatchResult:
+    result = dispatch(con, settings, anomaly_alerts(con, settings))
     log.info("alerts: %s", result)
     return result
 
@@ -216,19 +209,20 @@ def quarantine_alert(release_id: str, dataset: str, period: str, failed: Sequenc
 # --- task failures ------------------------------------------------------------------------------------------------
 
 def task_failed(dag_id: str, task_id: str, run_id: str, map_index: int | None, error: BaseException | str | None,
-                try_number: int | None = None, lookup: ConnectionLookup | None = None) -> str:
+                try_number: int | None = None, settings: Settings | None = None) -> str:
     """Report a failed pipeline task on every channel: what failed, in which run, and why (secrets removed).
 
-    Sent without state (each failure is its own event) and never raises: a callback must not fail."""
-    settings = get_settings()
-    secrets = settings.secrets + connection_secrets(lookup)
+    Sent without state (each failure is its own event) and never raises: a callback must not fail. `settings`: the
+    task's (with its Airflow connections); read from the environment when not given."""
+    settings = settings or get_settings()
+    secrets = settings.secrets
     where = f"{task_id}[{map_index}]" if map_index not in (None, -1) else task_id
     text = redact(str(error) if error is not None else "unknown error", secrets)
     message = f"tradewatch: task {where} of {dag_id} failed (run {run_id}, try {try_number}): {text}"
     title = f"task {where} of {dag_id} failed"
     alert = Alert(f"task:{dag_id}:{run_id}:{where}", "task_failure", "critical", title, message[:6000],
                   {"dag_id": dag_id, "task_id": task_id, "run_id": run_id, "map_index": map_index})
-    for channel in channels(settings.alerts, lookup):
+    for channel in channels(settings.alerts):
         try:
             channel.send([alert])
         except Exception as exc:  # noqa: BLE001 - the callback reports, it must not raise

@@ -78,7 +78,7 @@ DEMO_SHOCK_RUN = "2025-07-10T06:00:00+00:00"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tradewatch import airflow_local, pipeline
+    from tradewatch import airflow_local, summary
     from tradewatch.http import ReleaseArchive
     from tradewatch.sample import DEFAULT_END, DEFAULT_START, FORMAT_VERSION, write_sample_archive
 
@@ -109,11 +109,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"\nthe DAG run failed (exit {code}); see {log_path}", file=sys.stderr)
             return code
         print(f"\nAlerts after run {number}:")
-        print(pipeline.alerts_summary(settings))
+        print(summary.alerts_summary(settings))
         print(f"\nTop rerouting candidates after run {number}:")
-        print(pipeline.rerouting_summary(settings))
+        print(summary.rerouting_summary(settings))
     print("\nWhat the runs loaded, validated and built:")
-    print(pipeline.summary(settings))
+    print(summary.warehouse_summary(settings))
     snapshot = settings.serving.directory / "tradewatch.duckdb"
     print(f"\nPublished for readers (open these, not the refresh's private {settings.duckdb_path.name}):")
     print(f"  snapshot: {snapshot}\n  parquet:  {settings.serving.directory / 'parquet' / 'current'}")
@@ -154,7 +154,7 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from tradewatch import pipeline
+    from tradewatch import pipeline, summary
     from tradewatch.notifiers import Alert, channels
 
     settings = get_settings()
@@ -173,7 +173,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
                 print(f"{channel.name}: FAILED: {exc}")
         return 1 if failures else 0
     else:
-        print(pipeline.alerts_summary(settings))
+        print(summary.alerts_summary(settings))
     return 0
 
 
@@ -231,15 +231,25 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    from tradewatch import summary
+
+    print(summary.warehouse_summary(get_settings()))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
     from tradewatch import pipeline
 
-    print(pipeline.summary(get_settings()))
+    result = pipeline.migrate(get_settings())
+    applied = ", ".join(str(v) for v in result["applied"]) or "none (it was current)"
+    print(f"the warehouse's audit schema is at version {result['schema_version']}; migrations applied: {applied}")
     return 0
 
 
 def cmd_quality(args: argparse.Namespace) -> int:
     from tradewatch import quality
-    from tradewatch.warehouse import open_warehouse, releases
+    from tradewatch.audit import releases
+    from tradewatch.warehouse import open_warehouse
 
     settings = get_settings()
     if args.action == "list":
@@ -278,7 +288,8 @@ def _new_password(args: argparse.Namespace) -> str:
 
 
 def cmd_serving(args: argparse.Namespace) -> int:
-    from tradewatch import pipeline, serving_pg, serving_roles
+    from tradewatch import pipeline
+    from tradewatch.serving import connection, roles
 
     settings = get_settings()
     if args.action == "publish":
@@ -291,16 +302,16 @@ def cmd_serving(args: argparse.Namespace) -> int:
             print(f"  PostgreSQL: {result['postgres']['tables']} tables in schema marts"
                   + (f"; cut {len(cut)} reader session(s) that held the live marts (see the log)" if cut else ""))
         return 0
-    target = serving_pg.target(settings)
+    target = connection.target(settings)
     if target is None:
         raise TradewatchError("TRADEWATCH_SERVING_URL is not set: point it at the PostgreSQL serving database, "
                               "e.g. postgresql://tradewatch:...@localhost:5432/tradewatch_serving")
     if args.action == "init":
-        lines = serving_roles.init(target)
+        lines = roles.init(target)
     elif args.action == "add-reader":
-        lines = serving_roles.add_reader(target, args.name, _new_password(args))
+        lines = roles.add_reader(target, args.name, _new_password(args))
     else:
-        lines = serving_roles.remove_reader(target, args.name)
+        lines = roles.remove_reader(target, args.name)
     for line in lines:
         print(line)
     return 0
@@ -309,7 +320,7 @@ def cmd_serving(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tradewatch import report
+    from tradewatch.serving import report
 
     path = report.write(get_settings(), Path(args.out) if args.out else None)
     print(f"report: {path}  (open it in a browser: file://{path.resolve()})")
@@ -358,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="releases by status and the latest trade balance")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("migrate", help="bring the warehouse's layout up to this version (the audit schema's "
+                       "numbered migrations; what the DAG's first task runs)")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("anomalies", help="list the anomalies found in the marts (marts.anomalies)")
     p.add_argument("--since", type=_month, help="first month to show, YYYY-MM")

@@ -29,6 +29,8 @@ from urllib.parse import quote
 
 import duckdb
 
+from tradewatch import audit
+
 VENDOR = Path(__file__).resolve().parent / "data_docs_vendor"
 
 #: GX 1.x's CDN URLs (templates page.j2, js_script_imports.j2, index_page.j2) -> the file in VENDOR
@@ -184,20 +186,13 @@ class ChunkRun:
 
 def validations(con: duckdb.DuckDBPyConnection) -> list[Validation]:
     """Every validation recorded, newest period first, with its release (when the validation names one)."""
-    rows = con.execute(
-        "SELECT v.release_id, v.suite, v.success, v.evaluated, v.failed, v.failed_expectations, v.result_path, "
-        "v.validated_at, json_extract_string(v.results, '$.meta.run_id.run_name'), "
-        "json_extract_string(v.results, '$.meta.run_id.run_time'), r.dataset, r.period, r.vintage, r.status, "
-        "v.chunk_id FROM audit.validations v LEFT JOIN audit.releases r USING (release_id) "
-        "ORDER BY coalesce(r.dataset, v.suite), r.period DESC NULLS LAST, v.validated_at DESC").fetchall()
-    return [Validation(*row) for row in rows]
+    return [Validation(*row) for row in audit.validation_rows(con)]
 
 
 def chunk_runs(con: duckdb.DuckDBPyConnection) -> dict[str, list[ChunkRun]]:
     """chunk id -> its GX runs, the row-level suite's first."""
     runs: dict[str, list[ChunkRun]] = defaultdict(list)
-    for row in con.execute("SELECT chunk_id, suite, kind, run_time, success FROM audit.validation_chunks "
-                           "ORDER BY chunk_id, kind DESC").fetchall():
+    for row in audit.chunk_rows(con):
         runs[row[0]].append(ChunkRun(*row))
     return runs
 
@@ -299,8 +294,7 @@ def restore_missing(con: duckdb.DuckDBPyConnection, docs_dir: Path, render: Call
     """Render, from the result stored in audit.validation_chunks (or, for validations before the chunked gate, in
     audit.validations), the page of every validation that has none. Returns how many were written."""
     pages, written = gx_pages(docs_dir), 0
-    for chunk, suite, run_time, stored in con.execute(
-            "SELECT chunk_id, suite, run_time, results FROM audit.validation_chunks").fetchall():
+    for chunk, suite, run_time, stored in audit.chunk_results(con):
         if (suite, chunk, _run_time_key(run_time)) not in pages:
             write_page(docs_dir, suite, chunk, run_time, render(json.loads(stored)))
             written += 1
@@ -308,8 +302,7 @@ def restore_missing(con: duckdb.DuckDBPyConnection, docs_dir: Path, render: Call
         if v.chunk_id or not v.run_name or not v.run_time or \
                 (v.suite, v.run_name, _run_time_key(v.run_time)) in pages:
             continue
-        stored = con.execute("SELECT results FROM audit.validations WHERE release_id = ? AND suite = ? AND "
-                             "validated_at = ?", [v.release_id, v.suite, v.validated_at]).fetchall()[0][0]
+        stored = audit.validation_result(con, v.release_id, v.suite, v.validated_at)
         write_page(docs_dir, v.suite, v.run_name, v.run_time, render(json.loads(stored)))
         written += 1
     return written

@@ -12,6 +12,14 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tradewatch.periods import Month, parse_month
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from tradewatch.http import Request, Response
 
 
 @dataclass(frozen=True)
@@ -30,10 +38,14 @@ class LandedPart:
 class LandedRelease:
     source: str
     dataset: str
-    period: str  # YYYY-MM
+    period: str  # YYYY-MM: the manifest's (JSON) form; `month` is the value
     fetched_at: str  # ISO 8601, UTC
     parts: tuple[LandedPart, ...] = field(default_factory=tuple)
     synthetic: bool = False  # replayed from a synthetic sample archive, not published data
+
+    @property
+    def month(self) -> Month:
+        return parse_month(self.period)
 
     @property
     def release_id(self) -> str:
@@ -91,6 +103,25 @@ class LandingZone:
 
     def read_manifest(self, path: Path | str) -> LandedRelease:
         return LandedRelease.from_json(Path(path).read_text())
+
+    def land(self, source: str, dataset: str, period: str, responses: Sequence[tuple[str, Request, Response]],
+             synthetic: bool = False) -> LandedRelease:
+        """Store the bytes of every part of one fetched release, then its manifest (last, so a release is landed
+        only once all its bytes are). Raises OSError when the disk or the folder refuses; what was landed before
+        is intact."""
+        parts = []
+        for name, request, response in responses:
+            sha, rel = self.store(response.body)
+            parts.append(LandedPart(name, response.url, sha, rel, response.status, len(response.body),
+                                    response.header("Content-Type"), request.body))
+        release = LandedRelease(source, dataset, period, utc_now(), tuple(parts), synthetic)
+        self.write_manifest(release)
+        return release
+
+    def releases(self, dataset: str) -> Iterator[LandedRelease]:
+        """Every release of `dataset` landed, by period (the manifests' order)."""
+        for path in sorted((self.root / "manifests" / dataset).glob("*/*.json")):
+            yield self.read_manifest(path)
 
 
 def utc_now() -> str:

@@ -3,9 +3,9 @@
 Each channel takes a batch of alerts and delivers one digest (one Slack post, one webhook call, one e-mail) whose
 paragraphs are stories: related anomalies grouped under one headline, most severe first (tradewatch.stories), so a
 month with many anomalies does not flood anyone and the worst news leads. A channel raises NotifierError on
-failure; the caller keeps the alerts pending and retries them on the next run. Configured from the environment
-(settings.alerts) and, inside Airflow, from the connections `tradewatch_slack`, `tradewatch_webhook` and
-`tradewatch_smtp`.
+failure; the caller keeps the alerts pending and retries them on the next run. Configured by settings.alerts: the
+environment and, inside Airflow, the connections `tradewatch_slack`, `tradewatch_webhook` and `tradewatch_smtp`
+(resolved by tradewatch.settings).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -32,7 +32,6 @@ DIGEST_LINES = 15  # stories per digest
 MORE_QUERY = ("SELECT period_label, severity, series_label, change_pct, top_contributions, likely_cause "
               "FROM marts.anomalies WHERE severity <> 'info' "
               "ORDER BY period_month DESC, list_position(['critical', 'warning'], severity), abs(change_usd) DESC")
-CONNECTION_IDS = {"slack": "tradewatch_slack", "webhook": "tradewatch_webhook", "email": "tradewatch_smtp"}
 
 
 class NotifierError(TradewatchError):
@@ -172,34 +171,8 @@ class EmailChannel:
                                        [password] if password else [])) from None
 
 
-ConnectionLookup = Callable[[str], "dict[str, Any] | None"]
-
-
-def airflow_connection(conn_id: str) -> dict[str, Any] | None:
-    """An Airflow connection as a dict, or None when it does not exist (or Airflow is not installed)."""
-    try:
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
-    except ImportError:
-        return None
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        return None
-    return {"host": conn.host, "port": conn.port, "login": conn.login, "password": conn.password,
-            "schema": conn.schema, "extra": conn.extra_dejson}
-
-
-def _url_of(conn: dict[str, Any]) -> str | None:
-    """The URL held by a connection: a full URL in password (Slack convention) or in host."""
-    for candidate in (conn.get("password"), conn.get("host")):
-        if candidate and str(candidate).startswith(("https://", "http://")):
-            return str(candidate)
-    return None
-
-
-def channels(settings: AlertSettings, lookup: ConnectionLookup | None = None) -> list[Channel]:
-    """Every configured channel; an Airflow connection replaces the environment's channel of the same kind."""
+def channels(settings: AlertSettings) -> list[Channel]:
+    """Every configured channel (the settings resolved the Airflow connections, if any)."""
     found: dict[str, Channel] = {}
     if settings.log:
         found["log"] = LogChannel()
@@ -211,36 +184,4 @@ def channels(settings: AlertSettings, lookup: ConnectionLookup | None = None) ->
         found["email"] = EmailChannel(settings.smtp_host, settings.smtp_port, settings.email_from,
                                       settings.email_to, settings.smtp_user, settings.smtp_password,
                                       settings.smtp_starttls, settings.timeout_seconds)
-    if lookup is not None and settings.use_airflow_connections:
-        found.update(_from_connections(settings, lookup))
     return list(found.values())
-
-
-def _from_connections(settings: AlertSettings, lookup: ConnectionLookup) -> dict[str, Channel]:
-    found: dict[str, Channel] = {}
-    if (conn := lookup(CONNECTION_IDS["slack"])) and (url := _url_of(conn)):
-        found["slack"] = SlackChannel(Secret(url), settings.timeout_seconds)
-    if (conn := lookup(CONNECTION_IDS["webhook"])) and (url := _url_of(conn)):
-        token = conn.get("password") if conn.get("password") != url else None
-        found["webhook"] = WebhookChannel(Secret(url), Secret(token), settings.timeout_seconds)
-    if (conn := lookup(CONNECTION_IDS["email"])) and conn.get("host"):
-        extra = conn.get("extra") or {}
-        recipients = extra.get("to") or ",".join(settings.email_to)
-        recipients = tuple(r.strip() for r in (recipients.split(",") if isinstance(recipients, str) else recipients)
-                           if r.strip())
-        port = int(conn.get("port") or settings.smtp_port)
-        found["email"] = EmailChannel(conn["host"], port, extra.get("from") or settings.email_from, recipients,
-                                      conn.get("login"), Secret(conn.get("password")),
-                                      bool(extra.get("starttls", port == 587)), settings.timeout_seconds)
-    return found
-
-
-def connection_secrets(lookup: ConnectionLookup | None) -> list[str]:
-    """The secret values held in the alert connections, for redaction."""
-    if lookup is None:
-        return []
-    out = []
-    for conn_id in CONNECTION_IDS.values():
-        if conn := lookup(conn_id):
-            out += [v for v in (conn.get("password"), _url_of(conn)) if v]
-    return out

@@ -30,11 +30,11 @@ from expectations.runner import (
     render_suite_page,
     suite_fingerprint,
 )
-from tradewatch import data_docs
+from tradewatch import audit, data_docs
 from tradewatch.batching import consecutive_batches
 from tradewatch.errors import QualityGateFailed, TradewatchError
 from tradewatch.settings import Settings
-from tradewatch.warehouse import open_warehouse, releases, set_release_status
+from tradewatch.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,7 @@ def read_rows(con, dataset: str, release_ids: list[str]):
 def accepted_releases(con, dataset: str) -> list[Release]:
     """The dataset's published and released releases: what a candidate is compared with."""
     return [Release(rid, f"{period:%Y-%m}", vintage, row_count, float(total) if total is not None else None)
-            for rid, period, vintage, row_count, total in con.execute(
-                "SELECT release_id, period, vintage, row_count, headline_total FROM audit.releases WHERE dataset = ? "
-                "AND status IN ('published', 'released')", [dataset]).fetchall()]
+            for rid, period, vintage, row_count, total in audit.accepted_releases(con, dataset)]
 
 
 def chunk_id(dataset: str, chunk: list[dict], started: datetime) -> str:
@@ -197,18 +195,11 @@ def _record(settings: Settings, outcome: ChunkOutcome, chunk: list[dict]) -> lis
         results.append(ValidationResult(verdict.release_id, outcome.dataset, record["period"], verdict.success,
                                         status, verdict.failed, str(path)))
     with open_warehouse(settings.duckdb_path) as con:
-        con.execute("BEGIN TRANSACTION")
-        con.executemany("INSERT INTO audit.validation_chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [[outcome.chunk_id, outcome.dataset, run.suite, run.kind, run.success, run.evaluated,
-                          run.failed, len(chunk), rows, json.dumps(run.results, default=str), run.duration_s,
-                          run.results["meta"]["run_id"]["run_time"], now] for run in outcome.runs])
-        con.executemany("INSERT INTO audit.validations (release_id, suite, success, evaluated, failed, "
-                        "failed_expectations, results, duration_s, result_path, validated_at, chunk_id) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", validations)
-        for result in results:
-            set_release_status(con, result.release_id, result.status,
-                               "" if result.success else "; ".join(result.failed)[:4000])
-        con.execute("COMMIT")
+        audit.record_validations(
+            con, [[outcome.chunk_id, outcome.dataset, run.suite, run.kind, run.success, run.evaluated, run.failed,
+                   len(chunk), rows, json.dumps(run.results, default=str), run.duration_s,
+                   run.results["meta"]["run_id"]["run_time"], now] for run in outcome.runs], validations,
+            [(r.release_id, r.status, "" if r.success else "; ".join(r.failed)[:4000]) for r in results])
     return results
 
 
@@ -224,27 +215,25 @@ def _raise_if_failed(results: list[ValidationResult]) -> None:
             failed_release_ids=[r.release_id for r in failed])
 
 
-def _alert_quarantined(settings: Settings, results: list[ValidationResult], lookup) -> None:
+def _alert_quarantined(settings: Settings, results: list[ValidationResult]) -> None:
     from tradewatch.alerts import dispatch, quarantine_alert
 
     failed = [quarantine_alert(r.release_id, r.dataset, r.period, r.failed, r.result_path)
               for r in results if not r.success]
     if failed:
         with open_warehouse(settings.duckdb_path) as con:
-            dispatch(con, settings, failed, lookup)
+            dispatch(con, settings, failed)
 
 
-def validate_pending(settings: Settings, dataset: str, lookup=None) -> list[ValidationResult]:
-    """Validate every pending release of `dataset`; alert on and raise QualityGateFailed for any quarantined.
-
-    `lookup` finds Airflow connections for the alert channels (see tradewatch.notifiers)."""
+def validate_pending(settings: Settings, dataset: str) -> list[ValidationResult]:
+    """Validate every pending release of `dataset`; alert on and raise QualityGateFailed for any quarantined."""
     with open_warehouse(settings.duckdb_path) as con:  # read-write once, so the schema exists
-        pending = releases(con, dataset=dataset, status="pending")
+        pending = audit.releases(con, dataset=dataset, status="pending")
     if not pending:
         log.info("%s: no pending release to validate", dataset)
         return []
     results = _run(settings, pending)
-    _alert_quarantined(settings, results, lookup)
+    _alert_quarantined(settings, results)
     _raise_if_failed(results)
     return results
 
@@ -252,14 +241,14 @@ def validate_pending(settings: Settings, dataset: str, lookup=None) -> list[Vali
 def revalidate(settings: Settings, release_id: str, operator: str) -> ValidationResult:
     """Run the suites again on a quarantined (or pending) release, after a fix to the suite or the data."""
     with open_warehouse(settings.duckdb_path) as con:
-        found = [r for r in releases(con) if r["release_id"] == release_id]
+        found = [r for r in audit.releases(con) if r["release_id"] == release_id]
     if not found or found[0]["status"] not in ("quarantined", "pending"):
         raise TradewatchError(f"release {release_id!r} is not quarantined or pending "
                               f"(status: {found[0]['status'] if found else 'unknown'})")
     results = _run(settings, found)
     with open_warehouse(settings.duckdb_path) as con:
-        con.execute("INSERT INTO audit.release_decisions VALUES (?, 'revalidate', ?, ?, now())",
-                    [release_id, f"suite {'passed' if results[0].success else 'failed again'}", operator])
+        audit.record_decision(con, release_id, "revalidate",
+                              f"suite {'passed' if results[0].success else 'failed again'}", operator)
     _raise_if_failed(results)
     return results[0]
 
@@ -269,12 +258,11 @@ def release_quarantined(settings: Settings, release_id: str, reason: str, operat
     if not reason or not reason.strip():
         raise TradewatchError("a reason is required to release a quarantined release (--reason \"...\")")
     with open_warehouse(settings.duckdb_path) as con:
-        found = [r for r in releases(con, status="quarantined") if r["release_id"] == release_id]
+        found = [r for r in audit.releases(con, status="quarantined") if r["release_id"] == release_id]
         if not found:
             raise TradewatchError(f"release {release_id!r} is not quarantined; `tradewatch quality list` shows "
                                   "the quarantined ones")
         con.execute("BEGIN TRANSACTION")
-        set_release_status(con, release_id, "released", f"released by {operator}: {reason}")
-        con.execute("INSERT INTO audit.release_decisions VALUES (?, 'release', ?, ?, now())",
-                    [release_id, reason, operator])
+        audit.set_release_status(con, release_id, "released", f"released by {operator}: {reason}")
+        audit.record_decision(con, release_id, "release", reason, operator)
         con.execute("COMMIT")

@@ -3,6 +3,14 @@
 Call `get_settings()` inside a task or command, never at import time. Settings hold only what a user sets: each
 publisher's defaults (base URL, key variable, pages, release calendar) live in its module's `PUBLISHER` and are read
 from the registry `tradewatch.sources.PUBLISHERS` when the settings are built.
+
+Connections and secrets are resolved here, once. Inside an Airflow task, `get_settings(connections=...)` (the DAG
+passes tradewatch.airflow_connections.airflow_connection) also reads the Airflow connections, each replacing what the
+environment sets for the same thing: `tradewatch_serving` (host, port, schema = database, login, password) the
+serving database's URL; `tradewatch_slack` and `tradewatch_webhook` (a URL in password or host; the webhook's token
+in password) and `tradewatch_smtp` (host, port, login, password; extra `from`, `to`, `starttls`) the alert channels,
+unless TRADEWATCH_ALERT_AIRFLOW_CONNECTIONS=false. Everything downstream sees only the settings, and
+`Settings.secrets` holds every secret value, wherever it came from.
 """
 
 from __future__ import annotations
@@ -10,18 +18,25 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tradewatch import dburl
 from tradewatch.errors import ConfigurationError
+from tradewatch.locations import VARIABLES, Shipped, shipped_dir
 from tradewatch.periods import parse_month
 
 if TYPE_CHECKING:  # the registry loads DuckDB: get_settings imports it when called, never at import time
     from tradewatch.sources.base import Publisher
+
+
+#: conn_id -> the connection as a dict (host, port, login, password, schema, extra), or None when there is none
+ConnectionLookup = Callable[[str], "dict[str, Any] | None"]
+SERVING_CONNECTION = "tradewatch_serving"
+ALERT_CONNECTIONS = {"slack": "tradewatch_slack", "webhook": "tradewatch_webhook", "email": "tradewatch_smtp"}
 
 
 class Secret:
@@ -140,6 +155,9 @@ class Settings:
     diversion_base_year: int = 2017  # the rerouting monitor's pre-war base year (marts.trade_diversion_monthly)
     alerts: AlertSettings = AlertSettings()
     anomalies: AnomalySettings = AnomalySettings()
+    # the dbt project and the Airflow DAGs folder: the installed package's (tradewatch.locations) unless set
+    dbt_project_dir: Path = field(default_factory=lambda: shipped_dir("dbt_project"))
+    dags_dir: Path = field(default_factory=lambda: shipped_dir("dags"))
 
     @property
     def secrets(self) -> list[str]:
@@ -259,6 +277,34 @@ def _alerts(env: Mapping[str, str]) -> AlertSettings:
     )
 
 
+def _url_of(conn: Mapping[str, Any]) -> str | None:
+    """The URL a connection holds: a full URL in password (Slack's convention) or in host."""
+    for candidate in (conn.get("password"), conn.get("host")):
+        if candidate and str(candidate).startswith(("https://", "http://")):
+            return str(candidate)
+    return None
+
+
+def _alert_connections(alerts: AlertSettings, connections: ConnectionLookup) -> AlertSettings:
+    """The Airflow connections that exist replace the environment's channel of the same kind."""
+    if (conn := connections(ALERT_CONNECTIONS["slack"])) and (url := _url_of(conn)):
+        alerts = replace(alerts, slack_webhook_url=Secret(url))
+    if (conn := connections(ALERT_CONNECTIONS["webhook"])) and (url := _url_of(conn)):
+        token = conn.get("password") if conn.get("password") != url else None
+        alerts = replace(alerts, webhook_url=Secret(url), webhook_token=Secret(token))
+    if (conn := connections(ALERT_CONNECTIONS["email"])) and conn.get("host"):
+        extra = conn.get("extra") or {}
+        recipients = extra.get("to") or ",".join(alerts.email_to)
+        recipients = tuple(r.strip() for r in (recipients.split(",") if isinstance(recipients, str) else recipients)
+                           if r.strip())
+        port = int(conn.get("port") or alerts.smtp_port)
+        alerts = replace(alerts, smtp_host=conn["host"], smtp_port=port, smtp_user=conn.get("login"),
+                         smtp_password=Secret(conn.get("password")), email_to=recipients,
+                         email_from=extra.get("from") or alerts.email_from,
+                         smtp_starttls=bool(extra.get("starttls", port == 587)))
+    return alerts
+
+
 def _anomalies(env: Mapping[str, str]) -> AnomalySettings:
     settings = AnomalySettings(
         z_threshold=_float(env, "TRADEWATCH_ANOMALY_Z_THRESHOLD", 3.5),
@@ -290,10 +336,21 @@ def _role_name(env: Mapping[str, str], name: str, default: str) -> str:
     return role
 
 
-def _serving(env: Mapping[str, str], data_dir: Path) -> ServingSettings:
+def _serving_connection(conn: Mapping[str, Any]) -> str:
+    """The Airflow connection `tradewatch_serving` as a libpq key=value string (quoting what needs it)."""
+    from psycopg.conninfo import make_conninfo
+
+    params = {"host": conn["host"], "port": str(conn.get("port") or 5432), "dbname": conn.get("schema"),
+              "user": conn.get("login"), "password": conn.get("password")}
+    return make_conninfo("", **{k: v for k, v in params.items() if v})
+
+
+def _serving(env: Mapping[str, str], data_dir: Path, connections: ConnectionLookup | None) -> ServingSettings:
     url = env.get("TRADEWATCH_SERVING_URL") or None
     if url:
         dburl.check(url, "TRADEWATCH_SERVING_URL")
+    if connections is not None and (conn := connections(SERVING_CONNECTION)) and conn.get("host"):
+        url = _serving_connection(conn)
     role = _role_name(env, "TRADEWATCH_SERVING_READER", "tradewatch_reader")
     group = _role_name(env, "TRADEWATCH_SERVING_READER_GROUP", "tradewatch_readers")
     if group == role:
@@ -318,6 +375,18 @@ def _serving(env: Mapping[str, str], data_dir: Path) -> ServingSettings:
         reader_statement_timeout_seconds=statement)
 
 
+def _shipped(env: Mapping[str, str], name: Shipped, marker: str) -> Path:
+    """The dbt project or the DAGs folder: TRADEWATCH_DBT_PROJECT_DIR / TRADEWATCH_DAGS_DIR, else the package's."""
+    variable = VARIABLES[name]
+    if not (raw := env.get(variable)):
+        return shipped_dir(name)
+    path = Path(raw).expanduser().resolve()
+    if not next(path.glob(marker), None):
+        raise ConfigurationError(f"{variable}={raw!r} has no {marker}: point it at a copy of tradewatch's {name} "
+                                 "folder, or unset it to use the installed package's")
+    return path
+
+
 DEFAULT_REFRESH_CRON = "0 6 10 * *"  # the 10th, 06:00 UTC: after Census (~day 35) released the month two back
 
 
@@ -334,8 +403,9 @@ def refresh_cron(env: Mapping[str, str] | None = None) -> str | None:
     return cron
 
 
-def get_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build the settings from the environment (or from `env`, in tests)."""
+def get_settings(env: Mapping[str, str] | None = None, connections: ConnectionLookup | None = None) -> Settings:
+    """Build the settings from the environment (or from `env`, in tests) and, given a lookup, from the Airflow
+    connections (see the module)."""
     env = os.environ if env is None else env
     data_dir = Path(env.get("TRADEWATCH_DATA_DIR") or Path.cwd() / "data").resolve()
     mode = (env.get("TRADEWATCH_SOURCE_MODE") or "replay").strip().lower()
@@ -347,6 +417,9 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError(f"TRADEWATCH_START_MONTH: {exc}") from None
     from tradewatch.sources import PUBLISHERS
 
+    alerts = _alerts(env)
+    if connections is not None and alerts.use_airflow_connections:
+        alerts = _alert_connections(alerts, connections)
     sources = {name: _source(env, publisher) for name, publisher in PUBLISHERS.items()}
     http = HttpPolicy(
         connect_timeout=_float(env, "TRADEWATCH_HTTP_CONNECT_TIMEOUT", 10.0),
@@ -366,10 +439,12 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         sources=sources,
         start_month=start_month,
         http=http,
-        serving=_serving(env, data_dir),
+        serving=_serving(env, data_dir, connections),
         release_poll_hours=_float(env, "TRADEWATCH_RELEASE_POLL_HOURS", 6.0),
         dbt_memory_limit=_memory_size(env, "TRADEWATCH_DBT_MEMORY_LIMIT", "1GB"),
         diversion_base_year=_base_year(env),
-        alerts=_alerts(env),
+        alerts=alerts,
         anomalies=_anomalies(env),
+        dbt_project_dir=_shipped(env, "dbt_project", "dbt_project.yml"),
+        dags_dir=_shipped(env, "dags", "*.py"),
     )

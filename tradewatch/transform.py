@@ -14,21 +14,20 @@ from pathlib import Path
 
 import duckdb
 
+from tradewatch import audit
 from tradewatch.dbt_session import PEAK_MEMORY_LABEL
 from tradewatch.errors import TradewatchError
+from tradewatch.periods import Month, format_month
 from tradewatch.settings import Settings
 from tradewatch.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
-
-
 def dbt_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         TRADEWATCH_DUCKDB_PATH=str(settings.duckdb_path),
-        DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
+        DBT_PROFILES_DIR=str(settings.dbt_project_dir),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_LOG_PATH=str(settings.data_dir / "dbt" / "logs"),
         DBT_TARGET_PATH=str(settings.data_dir / "dbt" / "target"),
@@ -43,11 +42,12 @@ def run_dbt(settings: Settings, *args: str, then: tuple[str, ...] = ()) -> str:
 
     `then`, a command run in the same dbt process after a success (one interpreter start and project load), reports
     only: its failure does not fail the call."""
-    commands = [["--no-use-colors", *command, "--project-dir", str(DBT_PROJECT_DIR)] for command in (args, then)
-                if command]
+    project = str(settings.dbt_project_dir)
+    commands = [["--no-use-colors", *command, "--project-dir", project] for command in (args, then) if command]
     argv = [sys.executable, "-m", "tradewatch.dbt_session", *[a for c in commands for a in ("--", *c)][1:]]
     log.debug("running dbt %s%s", " ".join(args), f" then dbt {' '.join(then)}" if then else "")
-    proc = subprocess.run(argv, env=dbt_env(settings), capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # dbt runs there: nothing is written beside the project
+    proc = subprocess.run(argv, env=dbt_env(settings), capture_output=True, text=True, cwd=settings.data_dir)
     output = proc.stdout + proc.stderr
     for line in output.splitlines():
         log.debug("dbt: %s", line)
@@ -65,39 +65,36 @@ def run_dbt(settings: Settings, *args: str, then: tuple[str, ...] = ()) -> str:
 @dataclass(frozen=True)
 class BuildPlan:
     mode: str  # full | incremental | skip
-    periods: tuple[str, ...]  # the changed months (YYYY-MM) an incremental build rebuilds
+    periods: tuple[Month, ...]  # the changed months an incremental build rebuilds
     reason: str
     datasets: tuple[str, ...] = ()  # the raw datasets with releases published (or released) since the last build
     models: tuple[str, ...] = ()  # the models an incremental build rebuilds (with their tests): see `stale_models`
 
 
-def project_fingerprint() -> str:
+def project_fingerprint(project_dir: Path) -> str:
     """A hash of the dbt project's files: a changed model, macro or seed means a full rebuild."""
     digest = hashlib.sha256()
-    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
+    for path in sorted(project_dir.rglob("*")):
         if path.is_file() and path.suffix in (".sql", ".yml", ".csv", ".md") \
-                and not {"target", "logs", "dbt_packages"} & set(path.relative_to(DBT_PROJECT_DIR).parts):
-            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+                and not {"target", "logs", "dbt_packages"} & set(path.relative_to(project_dir).parts):
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> BuildPlan:
     """What the next build must do: everything (first build, or the project changed), the periods whose releases
     were published (or released) since the last successful build, or nothing."""
-    last = con.execute("SELECT started_at, finished_at, project_fingerprint FROM audit.builds ORDER BY started_at "
-                       "DESC LIMIT 1").fetchall()
+    last = audit.last_build(con)
     marts = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND "
                         "table_name = 'trade_monthly'").fetchall()[0][0]
     if not last or not marts:
         return BuildPlan("full", (), "first build")
-    started_at, finished_at, built_with = last[0]
+    started_at, finished_at, built_with = last
     if finished_at is None:
         return BuildPlan("full", (), "the last build did not finish (it failed or was killed)")
     if built_with != fingerprint:
         return BuildPlan("full", (), "the dbt project changed since the last build")
-    changed = con.execute(
-        "SELECT DISTINCT strftime(period, '%Y-%m'), dataset FROM audit.releases WHERE status IN ('published', "
-        "'released') AND decided_at >= ? ORDER BY 1, 2", [started_at]).fetchall()
+    changed = audit.published_since(con, started_at)
     periods = tuple(dict.fromkeys(p for p, _ in changed))
     if not periods:
         return BuildPlan("skip", (), "nothing published since the last build; the marts are current")
@@ -169,33 +166,35 @@ def build(settings: Settings, *, full: bool = False) -> tuple[BuildPlan, list[st
     The largest mart (trade_monthly) is incremental: a monthly refresh rebuilds only the periods published since the
     last successful build; every other mart is small and rebuilt whole. Seeds and unit tests depend only on the
     project, so an incremental build (same project fingerprint) skips them. `full` forces a full rebuild."""
-    fingerprint = project_fingerprint()
+    fingerprint = project_fingerprint(settings.dbt_project_dir)
     manifest = _manifest(settings)
     with open_warehouse(settings.duckdb_path) as con:
         plan = BuildPlan("full", (), "asked for") if full else plan_build(con, fingerprint)
         if plan.mode == "incremental":
             plan = _select(con, plan, manifest)
-        started_at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchall()[0][0]
         if plan.mode != "skip":
-            con.execute("INSERT INTO audit.builds (started_at, finished_at, mode, periods, project_fingerprint, "
-                        "reason, datasets, models) VALUES (?, NULL, ?, ?, ?, ?, ?, ?)",
-                        [started_at, plan.mode, list(plan.periods), fingerprint, plan.reason, list(plan.datasets),
-                         list(plan.models)])
-    log.info("dbt build: %s (%s)%s", plan.mode, plan.reason,
-             f": {', '.join(plan.periods[:12])}{' ...' if len(plan.periods) > 12 else ''}" if plan.periods else "")
+            started_at = audit.start_build(con, plan.mode, plan.periods, fingerprint, plan.reason, plan.datasets,
+                                           plan.models)
+    shown = ", ".join(format_month(p) for p in plan.periods[:12]) + (" ..." if len(plan.periods) > 12 else "")
+    log.info("dbt build: %s (%s)%s", plan.mode, plan.reason, f": {shown}" if plan.periods else "")
     if plan.mode == "skip":
         return plan, source_freshness(settings)
     if plan.mode == "full":
         args: tuple[str, ...] = ("build", "--full-refresh", "--exclude", DETECTOR)
-    else:  # periods: audit.builds; the models downstream of what changed, with their tests
+    else:  # the models downstream of what changed, with their tests, over the changed months only
         args = ("build", "--select", *plan.models, "--exclude", "resource_type:seed", "resource_type:unit_test",
-                DETECTOR)
+                DETECTOR, "--vars", changed_periods_var(plan.periods))
     output = run_dbt(settings, *args, then=FRESHNESS)
     manifest = _manifest(settings) or {"nodes": {}}
     with open_warehouse(settings.duckdb_path) as con:
-        con.execute("UPDATE audit.builds SET finished_at = CAST(now() AS TIMESTAMP), fingerprints = ? "
-                    "WHERE started_at = ?", [json.dumps(gate_fingerprints(con, gates(manifest))), started_at])
+        audit.finish_build(con, started_at, gate_fingerprints(con, gates(manifest)))
     return plan, freshness_warnings(output)
+
+
+def changed_periods_var(periods: tuple[Month, ...]) -> str:
+    """The dbt var `changed_periods` (dbt_project.yml): the months an incremental build rebuilds, as dates. dbt
+    parses the project without it (tradewatch.dbt_session), so partial parsing survives."""
+    return json.dumps({"changed_periods": [p.isoformat() for p in periods]})
 
 
 def _select(con: duckdb.DuckDBPyConnection, plan: BuildPlan, manifest: dict | None) -> BuildPlan:
@@ -205,9 +204,7 @@ def _select(con: duckdb.DuckDBPyConnection, plan: BuildPlan, manifest: dict | No
     if manifest is None:
         return replace(plan, models=("resource_type:model",))
     relations = gates(manifest)
-    last = con.execute("SELECT fingerprints FROM audit.builds WHERE finished_at IS NOT NULL ORDER BY started_at "
-                       "DESC LIMIT 1").fetchall()
-    before = json.loads(last[0][0]) if last and last[0][0] else {}
+    _, before = audit.last_finished_build(con)
     now = gate_fingerprints(con, relations)
     unchanged = {name for name, value in now.items() if before.get(name) == value}
     models = tuple(stale_models(manifest, set(plan.datasets), unchanged))

@@ -1,10 +1,7 @@
-"""The DuckDB warehouse: schemas, the raw tables, and the audit trail of every release.
+"""The DuckDB warehouse: connections, the raw tables, and loading landed releases into them.
 
-A release moves through states recorded in `audit.releases`:
-  pending (loaded, not yet validated) -> published (visible to staging) | quarantined (failed its suite)
-  quarantined -> released (an operator released it with a recorded reason) | published (re-validated after a fix)
-  rejected: its bytes could not be parsed; nothing of it is in raw.
-Staging reads only published and released vintages, so a failing release never reaches a mart.
+Each release loaded is recorded in the audit trail (tradewatch.audit: its states, from pending to published or
+quarantined). Staging reads only published and released vintages, so a failing release never reaches a mart.
 """
 
 from __future__ import annotations
@@ -18,67 +15,19 @@ from pathlib import Path
 
 import duckdb
 
-from tradewatch import sources
+from tradewatch import audit, sources
 from tradewatch.anomalies import findings
+from tradewatch.batching import consecutive_batches
 from tradewatch.errors import ReleaseFormatError, TradewatchError
 from tradewatch.landing import LandedRelease, LandingZone
-from tradewatch.periods import parse_month
+from tradewatch.lineage import LINEAGE_COLUMNS, RELEASE_ID
 from tradewatch.sources.base import DatasetSpec
 
 log = logging.getLogger(__name__)
 
-VISIBLE_STATUSES = ("published", "released")
-LINEAGE_COLUMNS = (("source_url", "VARCHAR"), ("sha256", "VARCHAR"), ("fetched_at", "TIMESTAMP"))
-
-AUDIT_DDL = [
-    "CREATE SCHEMA IF NOT EXISTS raw",
-    "CREATE SCHEMA IF NOT EXISTS audit",
-    """CREATE TABLE IF NOT EXISTS audit.releases (
-        release_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, period DATE NOT NULL,
-        vintage INTEGER, status VARCHAR NOT NULL, row_count BIGINT, headline_total DECIMAL(38,3),
-        synthetic BOOLEAN NOT NULL DEFAULT false, fetched_at TIMESTAMP, loaded_at TIMESTAMP NOT NULL,
-        decided_at TIMESTAMP, detail VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS audit.landings (
-        release_id VARCHAR NOT NULL, part VARCHAR NOT NULL, url VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
-        path VARCHAR NOT NULL, http_status INTEGER, bytes BIGINT, fetched_at TIMESTAMP,
-        PRIMARY KEY (release_id, part))""",
-    # one row per release validated: its own verdict and what failed in it (tradewatch.quality)
-    """CREATE TABLE IF NOT EXISTS audit.validations (
-        release_id VARCHAR NOT NULL, suite VARCHAR NOT NULL, success BOOLEAN NOT NULL,
-        evaluated INTEGER, failed INTEGER, failed_expectations VARCHAR, results JSON, duration_s DOUBLE,
-        result_path VARCHAR, validated_at TIMESTAMP NOT NULL, chunk_id VARCHAR)""",
-    # added with the chunked gate: earlier validations (one GX run per release) have no chunk
-    "ALTER TABLE audit.validations ADD COLUMN IF NOT EXISTS chunk_id VARCHAR",
-    # one row per GX run over a chunk of releases (a row-level and a release-level suite): its result, its page
-    """CREATE TABLE IF NOT EXISTS audit.validation_chunks (
-        chunk_id VARCHAR NOT NULL, dataset VARCHAR NOT NULL, suite VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-        success BOOLEAN NOT NULL, evaluated INTEGER, failed INTEGER, releases INTEGER, row_count BIGINT,
-        results JSON, duration_s DOUBLE, run_time VARCHAR NOT NULL, validated_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (chunk_id, suite))""",
-    """CREATE TABLE IF NOT EXISTS audit.release_decisions (
-        release_id VARCHAR NOT NULL, action VARCHAR NOT NULL, reason VARCHAR, decided_by VARCHAR,
-        decided_at TIMESTAMP NOT NULL)""",
-    # one row per dbt build (finished_at is null until it succeeds): the incremental refresh rebuilds the periods
-    # published since the last successful build, and everything after one that did not finish
-    """CREATE TABLE IF NOT EXISTS audit.builds (
-        started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, mode VARCHAR NOT NULL,
-        periods VARCHAR[], project_fingerprint VARCHAR NOT NULL, reason VARCHAR)""",
-    # an incremental build also rebuilds only the models downstream of what changed (tradewatch.transform): the
-    # datasets with new releases, the models it selected, and the fingerprints of the models that gate a chain
-    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS datasets VARCHAR[]",
-    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS models VARCHAR[]",
-    "ALTER TABLE audit.builds ADD COLUMN IF NOT EXISTS fingerprints VARCHAR",
-    # one row per alert and channel: sent once, retried while pending (tradewatch.alerts)
-    """CREATE TABLE IF NOT EXISTS audit.alerts (
-        alert_key VARCHAR NOT NULL, channel VARCHAR NOT NULL, kind VARCHAR NOT NULL, severity VARCHAR NOT NULL,
-        title VARCHAR NOT NULL, message VARCHAR NOT NULL, fields JSON, status VARCHAR NOT NULL,
-        attempts INTEGER NOT NULL, created_at TIMESTAMP NOT NULL, position INTEGER NOT NULL,
-        last_attempt_at TIMESTAMP, sent_at TIMESTAMP, last_error VARCHAR, PRIMARY KEY (alert_key, channel))""",
-]
-
 
 def raw_table_ddl(ds: DatasetSpec) -> str:
-    columns = [("release_id", "VARCHAR NOT NULL"), *ds.data_columns, *LINEAGE_COLUMNS]
+    columns = [(RELEASE_ID, "VARCHAR NOT NULL"), *ds.data_columns, *LINEAGE_COLUMNS]
     return f"CREATE TABLE IF NOT EXISTS raw.{ds.name} ({', '.join(f'{c} {t}' for c, t in columns)})"
 
 
@@ -112,11 +61,22 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.Du
         con.close()
 
 
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Bring the warehouse's layout up to this version: the audit schema's numbered migrations (tradewatch.audit),
+    then the raw and detector tables. The refresh's first task and the CLI run it; returns the audit migrations
+    applied."""
+    applied = audit.migrate(con)
+    bootstrap(con)
+    return applied
+
+
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw, audit and detector schemas and tables if missing. Idempotent. A raw table left by an earlier
-    version with other columns is an error that says how to re-parse its releases (the landing zone keeps them all)."""
-    for statement in AUDIT_DDL:
-        con.execute(statement)
+    """Migrate the audit schema if it is behind (one query when current), and create the raw and detector schemas
+    and tables if missing. Idempotent. A raw table left by an earlier version with other columns is an error that
+    says how to re-parse its releases (the landing zone keeps them all)."""
+    if audit.schema_version(con) < audit.LATEST:
+        audit.migrate(con)
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     findings.bootstrap(con)  # the detector's tables, which dbt reads as a source
     for ds in sources.all_datasets().values():
         con.execute(raw_table_ddl(ds))
@@ -126,7 +86,7 @@ def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
 def check_raw_layout(con: duckdb.DuckDBPyConnection, ds: DatasetSpec) -> None:
     have = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND "
                                       "table_name = ? ORDER BY column_index", [ds.name]).fetchall()]
-    want = ["release_id", *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+    want = [RELEASE_ID, *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
     if have == want:
         return
     name = ds.name
@@ -151,59 +111,36 @@ class LoadResult:
     detail: str = ""
 
 
-def release_status(con: duckdb.DuckDBPyConnection, release_id: str) -> str | None:
-    rows = con.execute("SELECT status FROM audit.releases WHERE release_id = ?", [release_id]).fetchall()
-    return rows[0][0] if rows else None
-
-
 def _insert_parts(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: LandedRelease,
                   ds: DatasetSpec) -> None:
     what = f"{release.dataset} {release.period}"
     publisher = sources.publisher_of(ds.name)
-    data_cols = [c for c, _ in ds.data_columns]
+    data_cols, lineage = [c for c, _ in ds.data_columns], [c for c, _ in LINEAGE_COLUMNS]
     for part in release.parts:
         path = zone.path(part.path)
         if not path.exists():
             raise ReleaseFormatError(f"{what}: landed file {path} is missing; fetch the release again")
         select = publisher.stage_part(con, path, ds, part.name, f"{what} {part.name} [{part.url}]",
-                                      parse_month(release.period))
+                                      release.month)
         con.execute(
-            f"INSERT INTO raw.{ds.name} (release_id, {', '.join(data_cols)}, source_url, sha256, fetched_at) "
+            f"INSERT INTO raw.{ds.name} ({RELEASE_ID}, {', '.join(data_cols)}, {', '.join(lineage)}) "
             f"SELECT ?, {', '.join(data_cols)}, ?, ?, CAST(? AS TIMESTAMP) FROM ({select})",
             [release.release_id, part.url, part.sha256, release.fetched_at],
         )
 
 
 def _record_loaded(con: duckdb.DuckDBPyConnection, batch: list[LandedRelease], ds: DatasetSpec) -> dict[str, tuple]:
-    """Inside the loading transaction: audit rows for releases whose raw rows are in. Vintages number a period's
-    releases in the order they were fetched. Returns release id -> (vintage, rows)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _loading (release_id VARCHAR, source VARCHAR, dataset VARCHAR, "
-                "period DATE, synthetic BOOLEAN, fetched_at TIMESTAMP)")
-    con.executemany("INSERT INTO _loading VALUES (?, ?, ?, ?, ?, ?)",
-                    [[r.release_id, r.source, r.dataset, f"{r.period}-01", r.synthetic, r.fetched_at] for r in batch])
-    con.execute("DELETE FROM audit.releases WHERE release_id IN (SELECT release_id FROM _loading)")
-    con.execute(
-        f"""INSERT INTO audit.releases (release_id, source, dataset, period, vintage, status, row_count,
-                headline_total, synthetic, fetched_at, loaded_at)
-            SELECT l.release_id, l.source, l.dataset, l.period,
-                coalesce(v.latest, 0) + row_number() OVER (PARTITION BY l.period ORDER BY l.fetched_at, l.release_id),
-                'pending', coalesce(n.rows, 0), coalesce(n.total, 0), l.synthetic, l.fetched_at, now()
-            FROM _loading l
-            LEFT JOIN (SELECT period, max(vintage) AS latest FROM audit.releases WHERE dataset = ?
-                       AND status <> 'rejected' GROUP BY period) v USING (period)
-            LEFT JOIN (SELECT release_id, count(*) AS rows, sum({ds.headline_var}) AS total FROM raw.{ds.name}
-                       WHERE release_id IN (SELECT release_id FROM _loading) GROUP BY release_id) n
-                USING (release_id)""",
-        [ds.name])
-    con.execute("DELETE FROM audit.landings WHERE release_id IN (SELECT release_id FROM _loading)")
-    con.executemany(
-        "INSERT INTO audit.landings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [[r.release_id, p.name, p.url, p.sha256, p.path, p.status, p.bytes, r.fetched_at]
-         for r in batch for p in r.parts])
-    loaded = con.execute("SELECT a.release_id, a.vintage, a.row_count FROM audit.releases a JOIN _loading USING "
-                         "(release_id)").fetchall()
-    con.execute("DROP TABLE _loading")
-    return {rid: (vintage, rows) for rid, vintage, rows in loaded}
+    """Inside the loading transaction: the audit rows of releases whose raw rows are in. Returns release id ->
+    (vintage, rows)."""
+    return audit.record_loaded(con, [_record(r) for r in batch],
+                               [audit.LandingRecord(r.release_id, p.name, p.url, p.sha256, p.path, p.status, p.bytes,
+                                                    r.fetched_at) for r in batch for p in r.parts],
+                               f"raw.{ds.name}", ds.headline_var)
+
+
+def _record(release: LandedRelease) -> audit.ReleaseRecord:
+    return audit.ReleaseRecord(release.release_id, release.source, release.dataset, release.month,
+                               release.synthetic, release.fetched_at)
 
 
 def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: LandedRelease) -> LoadResult:
@@ -214,7 +151,7 @@ def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: Lan
     """
     ds = sources.dataset(release.dataset)
     rid = release.release_id
-    status = release_status(con, rid)
+    status = audit.release_status(con, rid)
     if status is not None and status != "rejected":
         return LoadResult(rid, release.dataset, release.period, "unchanged", detail=f"already {status}")
     con.execute("BEGIN TRANSACTION")
@@ -225,10 +162,7 @@ def load_release(con: duckdb.DuckDBPyConnection, zone: LandingZone, release: Lan
     except Exception as exc:
         con.execute("ROLLBACK")
         detail = str(exc)
-        con.execute(
-            "INSERT OR REPLACE INTO audit.releases (release_id, source, dataset, period, status, fetched_at, "
-            "loaded_at, detail) VALUES (?, ?, ?, ?, 'rejected', ?, now(), ?)",
-            [rid, release.source, release.dataset, f"{release.period}-01", release.fetched_at, detail])
+        audit.record_rejected(con, _record(release), detail)
         if isinstance(exc, TradewatchError):
             return LoadResult(rid, release.dataset, release.period, "rejected", detail=detail)
         raise
@@ -272,36 +206,36 @@ def load_batch(con: duckdb.DuckDBPyConnection, zone: LandingZone, batch: list[La
     return [LoadResult(r.release_id, r.dataset, r.period, "loaded", *loaded[r.release_id]) for r in batch]
 
 
-def set_release_status(con: duckdb.DuckDBPyConnection, release_id: str, status: str, detail: str = "") -> None:
-    con.execute("UPDATE audit.releases SET status = ?, decided_at = now(), detail = ? WHERE release_id = ?",
-                [status, detail, release_id])
+#: Landed bytes loaded in one transaction by a batch load (bounds the memory of one batch).
+BATCH_BYTES = 256 * 1024 * 1024
 
 
-def releases(con: duckdb.DuckDBPyConnection, *, dataset: str | None = None,
-             status: str | None = None) -> list[dict]:
-    query = "SELECT * FROM audit.releases WHERE 1 = 1"
-    params: list = []
-    if dataset:
-        query += " AND dataset = ?"
-        params.append(dataset)
-    if status:
-        query += " AND status = ?"
-        params.append(status)
-    cursor = con.execute(query + " ORDER BY dataset, period, vintage", params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def load_pending(con: duckdb.DuckDBPyConnection, zone: LandingZone, dataset: str) -> tuple[dict[str, int], list[str]]:
+    """Load every landed release of `dataset` that the warehouse does not hold yet. Returns the counts (loaded,
+    unchanged, rejected) and a line per rejected release saying why.
 
-
-def previous_accepted(con: duckdb.DuckDBPyConnection, dataset: str, release_id: str) -> dict | None:
-    """The latest published release of the dataset before this one (by period, then vintage)."""
-    rows = con.execute(
-        """SELECT r.release_id, r.period, r.row_count, r.headline_total FROM audit.releases r,
-               (SELECT period, vintage FROM audit.releases WHERE release_id = ?) me
-           WHERE r.dataset = ? AND r.status IN ('published', 'released') AND r.release_id <> ?
-             AND (r.period < me.period OR (r.period = me.period AND r.vintage < me.vintage))
-           ORDER BY r.period DESC, r.vintage DESC LIMIT 1""",
-        [release_id, dataset, release_id]).fetchall()
-    if not rows:
-        return None
-    rid, period, row_count, total = rows[0]
-    return {"release_id": rid, "period": period, "row_count": row_count, "headline_total": float(total)}
+    Publishers that parse many files at once load in batches (one pass, one transaction per batch); the others one
+    transaction per release. Either way a release that cannot be parsed is rejected alone."""
+    counts = {"loaded": 0, "unchanged": 0, "rejected": 0}
+    rejected = []
+    todo = []
+    for release in zone.releases(dataset):
+        status = audit.release_status(con, release.release_id)
+        if status is not None and status != "rejected":
+            counts["unchanged"] += 1
+        else:
+            todo.append(release)
+    batched = sources.publisher_of(dataset).stage_files is not None
+    done = 0
+    groups = consecutive_batches(todo, lambda r: sum(p.bytes for p in r.parts), BATCH_BYTES) if batched \
+        else [[release] for release in todo]
+    for group in groups:
+        results = load_batch(con, zone, group) if batched else [load_release(con, zone, group[0])]
+        for result in results:
+            counts[result.status] += 1
+            if result.status == "rejected":
+                rejected.append(f"{dataset} {result.period}: {result.detail}")
+        if (done + len(group)) // 24 > done // 24 or done + len(group) == len(todo):
+            log.info("%s: %d of %d new release(s) loaded", dataset, done + len(group), len(todo))
+        done += len(group)
+    return counts, rejected

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from tests.conftest import make_settings
-from tradewatch import pipeline, quality
+from tradewatch import pipeline, quality, summary
 from tradewatch.errors import QualityGateFailed
 from tradewatch.periods import add_months, format_month, month_range
 
@@ -358,7 +358,7 @@ def test_the_2025_rerouting_pattern_is_found_and_nothing_else(built):
     assert phones[6].startswith("Vietnam +") and "China's exports of this line (Comtrade) to Vietnam +" in phones[6]
     assert chapters == [("84", 1), ("85", 1)]  # rolled up into their chapters
     assert base == 0  # the archive starts in 2023: no base year (2017) to compare with
-    printed = pipeline.rerouting_summary(settings)  # what the demo prints
+    printed = summary.rerouting_summary(settings)  # what the demo prints
     assert printed.startswith("  June 2025: HS6 lines where a third country took China's place")
     assert "851713  SMARTPHONES" in printed and "847130  PORTABLE DIGITAL COMPUTERS" in printed
 
@@ -367,7 +367,7 @@ def test_anomalies_are_built_by_dbt_with_their_contributions(built):
     """The scan writes the detector's findings; dbt builds marts.anomalies from them (with its contract, tests and
     the check that every anomaly's contributions add up to its change)."""
     settings, _ = built
-    result = pipeline.detect_anomalies(settings)
+    result = pipeline.scan_anomalies(settings)
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.anomalies").fetchall()[0][0] == result["anomalies"] > 0
         assert con.execute("SELECT count(*) FROM marts.anomalies m ANTI JOIN detector.anomaly_findings f "

@@ -9,17 +9,17 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.conftest import make_settings
 from tradewatch import transform
+from tradewatch.locations import shipped_dir
 from tradewatch.warehouse import bootstrap, open_warehouse
 
 pytestmark = pytest.mark.slow
-SEEDS = Path(transform.DBT_PROJECT_DIR) / "seeds"
+SEEDS = shipped_dir("dbt_project") / "seeds"
 OPEN = date(9999, 12, 31)
 
 
@@ -117,7 +117,7 @@ METAL_CHAPTERS = {"steel": ("72", "73"), "aluminium": ("76",), "copper": ("74",)
 def metal_content_share() -> float:
     import yaml
 
-    project = yaml.safe_load((Path(transform.DBT_PROJECT_DIR) / "dbt_project.yml").read_text())
+    project = yaml.safe_load((shipped_dir("dbt_project") / "dbt_project.yml").read_text())
     return float(project["vars"]["tariff_232_metal_content_share"])
 
 

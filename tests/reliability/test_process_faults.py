@@ -17,8 +17,10 @@ import pytest
 
 from tests.conftest import REPO_ROOT, make_settings
 from tests.reliability.conftest import fingerprint, scenario
-from tradewatch import landing, pipeline, serve
+from tradewatch import landing, pipeline
 from tradewatch.errors import TradewatchError
+from tradewatch.serving import publication
+from tradewatch.serving.snapshot import SNAPSHOT_NAME
 
 pytestmark = pytest.mark.slow  # the fault-injection suite: minutes, run by `make test` and CI
 
@@ -47,7 +49,7 @@ def published(tmp_path, archive):
     fetch_all(settings)
     refresh(settings)
     pipeline.build(settings)
-    return settings, serve.publish(settings)
+    return settings, publication.publish(settings)
 
 
 def child(settings, body: str) -> subprocess.Popen:
@@ -55,7 +57,8 @@ def child(settings, body: str) -> subprocess.Popen:
     env = {**os.environ, "TRADEWATCH_DATA_DIR": str(settings.data_dir),
            "TRADEWATCH_ARCHIVE_DIR": str(settings.archive_dir), "TRADEWATCH_START_MONTH": "2024-01",
            "GX_ANALYTICS_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
-    code = "from tradewatch import pipeline, serve, warehouse\nfrom tradewatch.settings import get_settings\n" \
+    code = "from tradewatch import pipeline, warehouse\nfrom tradewatch.serving import publication, snapshot\n" \
+           "from tradewatch.settings import get_settings\n" \
            "settings = get_settings()\n" + textwrap.dedent(body)
     return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -111,8 +114,8 @@ def test_sigkill_during_a_load(tmp_path, small_archive, clean):
             results = original(con, zone, batch)
             print("LOADED", *(release.release_id for release in batch), flush=True)
             return results
-        pipeline.load.__globals__["load_batch"] = noisy
-        pipeline.BATCH_BYTES = 1  # a batch (one transaction) per release, so the kill lands between or inside them
+        warehouse.load_batch = noisy  # load_pending looks it up in its module
+        warehouse.BATCH_BYTES = 1  # a batch (one transaction) per release, so the kill lands between or inside them
         pipeline.load(settings, "census_imports_hs")
     """)
     output = kill_when(process, "LOADED", after=0.05)
@@ -133,7 +136,7 @@ def test_sigkill_during_dbt(tmp_path, small_archive, clean):
         transform.build(settings, full=True)
     """)
     kill_when(process, "BUILDING", after=6.0)  # dbt is running its models by then
-    with duckdb.connect(str(settings.serving.directory / serve.SNAPSHOT_NAME), read_only=True) as con:
+    with duckdb.connect(str(settings.serving.directory / SNAPSHOT_NAME), read_only=True) as con:
         assert con.execute("SELECT publication_id FROM marts.publication").fetchall() == [(first["publication_id"],)]
     assert pipeline.build(settings)["built"] == "full"  # the killed build did not finish: everything again
     assert fingerprint(settings.duckdb_path, ("marts",)) == marts
@@ -146,19 +149,19 @@ def test_sigkill_during_publishing(tmp_path, small_archive, clean):
     settings, first = published(tmp_path, small_archive)
     process = child(settings, """
         import time
-        original = serve._fsync
+        original = snapshot.fsync
         def slow(path):
             print("SNAPSHOT WRITTEN, NOT YET SWAPPED", flush=True)
             time.sleep(60)
-        serve._fsync = slow
-        serve.publish(settings)
+        snapshot.fsync = slow
+        publication.publish(settings)
     """)
     kill_when(process, "NOT YET SWAPPED")
-    snapshot = settings.serving.directory / serve.SNAPSHOT_NAME
+    snapshot = settings.serving.directory / SNAPSHOT_NAME
     assert list(snapshot.parent.glob(".tradewatch.duckdb.*.tmp"))  # the half-done copy, hidden
     with duckdb.connect(str(snapshot), read_only=True) as con:
         assert con.execute("SELECT publication_id FROM marts.publication").fetchall() == [(first["publication_id"],)]
-    second = serve.publish(settings)
+    second = publication.publish(settings)
     assert not list(snapshot.parent.glob(".tradewatch.duckdb.*.tmp"))
     with duckdb.connect(str(snapshot), read_only=True) as con:
         assert con.execute("SELECT publication_id FROM marts.publication").fetchall() == [(second["publication_id"],)]

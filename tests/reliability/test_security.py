@@ -12,9 +12,10 @@ import pytest
 
 from tests.conftest import Reply, make_settings
 from tests.reliability.conftest import Fault, scenario
-from tradewatch import alerts, cli, pipeline, serve, serving_pg, serving_roles
+from tradewatch import alerts, cli, pipeline
 from tradewatch.errors import ConfigurationError, SourceError
 from tradewatch.http import Request
+from tradewatch.serving import connection, publication, roles
 from tradewatch.sources import census
 from tradewatch.warehouse import open_warehouse
 
@@ -89,8 +90,8 @@ def test_the_serving_role_cannot_write(tmp_path, postgres_server):
                              TRADEWATCH_SERVING_READER_PASSWORD="rr-pw")
     with open_warehouse(settings.duckdb_path) as con:
         con.execute("CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT 1 AS a")
-    serving_roles.init(serving_pg.target(settings))
-    serve.publish(settings)
+    roles.init(connection.target(settings))
+    publication.publish(settings)
     url = postgres_server.url("reliability_reader", "rr-pw", "reliability_serving")
     for statement in ("INSERT INTO marts.t VALUES (2)", "UPDATE marts.t SET a = 3", "DELETE FROM marts.t",
                       "CREATE TABLE marts.x (a int)"):

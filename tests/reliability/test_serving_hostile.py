@@ -23,8 +23,9 @@ from tests.conftest import free_port, make_settings, running_postgres
 from tests.reliability.conftest import scenario
 from tests.serving.test_postgres_serving import build_marts
 from tests.unit.test_alerts import ROWS, write_anomalies
-from tradewatch import cli, serve, serving_pg, serving_roles
+from tradewatch import cli
 from tradewatch.errors import TradewatchError
+from tradewatch.serving import connection, publication, roles
 from tradewatch.warehouse import connect
 
 pytestmark = pytest.mark.slow  # the fault-injection suite: minutes, run by `make test` and CI
@@ -91,7 +92,7 @@ def create_login(conn, name: str, password: str, *attributes: str) -> None:
     """A role made the way tradewatch makes them: the password sent as a SCRAM verifier."""
     PASSWORDS.add(password)
     conn.execute(f"CREATE ROLE {name} LOGIN {' '.join(attributes)}")
-    serving_roles.set_password(conn, name, password)
+    roles.set_password(conn, name, password)
 
 
 def new_db(pg, createrole: bool = True, owner_password: str | None = None) -> Db:
@@ -109,9 +110,9 @@ def published(pg, tmp_path, **extra: str):
     """A serving database after init and a first publication (version 1, 400 rows)."""
     db = new_db(pg)
     settings = db.settings(tmp_path / "data", **{**FAST, **extra})
-    serving_roles.init(serving_pg.target(settings))
+    roles.init(connection.target(settings))
     build_marts(settings, 1, 400)
-    serve.publish(settings)
+    publication.publish(settings)
     return db, settings
 
 
@@ -172,7 +173,7 @@ def test_publish_is_not_starved_by_a_reader(pg, tmp_path, caplog, reader):
     pid = conn.info.backend_pid
     build_marts(settings, 2, 900)
     started = time.monotonic()
-    result = serve.publish(settings)
+    result = publication.publish(settings)
     elapsed = time.monotonic() - started
     assert elapsed < settings.serving.swap_timeout_seconds
     cut = [c for c in result["postgres"]["cut_sessions"] if c["pid"] == pid]
@@ -210,7 +211,7 @@ def test_other_roles_sessions_are_never_cut(pg, tmp_path):
     build_marts(settings, 2, 900)
     started = time.monotonic()
     with pytest.raises(TradewatchError) as caught:
-        serve.publish(settings)
+        publication.publish(settings)
     assert time.monotonic() - started < 4 + 3
     message = str(caught.value)
     assert f"pid {holder.info.backend_pid} (role {analyst}, application 'analyst-notebook'" in message
@@ -220,7 +221,7 @@ def test_other_roles_sessions_are_never_cut(pg, tmp_path):
         assert reader.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'marts__%'").fetchall() == [(0,)]
         assert reader.execute("SELECT count(*), min(version) FROM marts.trade_monthly").fetchall() == [(400, 1)]
     holder.commit()
-    serve.publish(settings)
+    publication.publish(settings)
     holder.close()
 
 
@@ -284,7 +285,7 @@ def test_busy_readers_never_starve_publish_nor_see_a_mix(pg, tmp_path):
         for version in (2, 3, 4, 5):
             build_marts(settings, version, sizes[version])
             started = time.monotonic()
-            serve.publish(settings)
+            publication.publish(settings)
             took.append(time.monotonic() - started)
     finally:
         log.stop.set()
@@ -307,7 +308,7 @@ def test_the_warehouse_is_free_while_publish_waits(pg, tmp_path, monkeypatch, ca
     reader = _idle_reader(db, hostile=False)
     build_marts(settings, 2, 900)
     outcome: list = []
-    publisher = threading.Thread(target=lambda: outcome.append(serve.publish(settings)))
+    publisher = threading.Thread(target=lambda: outcome.append(publication.publish(settings)))
     publisher.start()
     with psycopg.connect(db.url(), autocommit=True) as owner:  # wait until the swap is waiting for its lock
         deadline = time.monotonic() + 30
@@ -343,7 +344,7 @@ def test_a_failed_role_change_leaves_no_password_in_the_server_log(pg, tmp_path,
         conn.execute(f"CREATE ROLE victim_{weak.owner[6:]} LOGIN")
     with psycopg.connect(weak.url(), autocommit=True) as conn, \
             pytest.raises(psycopg.errors.InsufficientPrivilege):
-        serving_roles.set_password(conn, f"victim_{weak.owner[6:]}", secret)  # what init would send
+        roles.set_password(conn, f"victim_{weak.owner[6:]}", secret)  # what init would send
     log = pg.log.read_text(errors="replace")
     failed = [line for line in log.splitlines() if f"ALTER ROLE \"victim_{weak.owner[6:]}\" PASSWORD" in line]
     assert any("STATEMENT:" in line for line in failed)  # the server did log the failed statement ...
@@ -352,7 +353,7 @@ def test_a_failed_role_change_leaves_no_password_in_the_server_log(pg, tmp_path,
 
     db = new_db(pg)
     settings = db.settings(tmp_path / "ok")
-    serving_roles.init(serving_pg.target(settings))
+    roles.init(connection.target(settings))
     with psycopg.connect(db.reader_url()) as reader:
         assert reader.execute("SELECT current_user").fetchall() == [(db.reader,)]
 
@@ -409,7 +410,7 @@ def test_hostile_role_names_are_refused(pg, tmp_path, capsys, monkeypatch, case)
     assert code == 2 and expected in one_line(err), err
     assert _role_state(pg, target_name) == before
     build_marts(settings, 2, 50)
-    serve.publish(settings)  # the owner is untouched: it still logs in and publishes
+    publication.publish(settings)  # the owner is untouched: it still logs in and publishes
     with psycopg.connect(db.reader_url()) as reader:
         assert reader.execute("SELECT count(*) FROM marts.trade_monthly").fetchall() == [(50,)]
 
@@ -431,7 +432,7 @@ def test_readers_cannot_weaken_their_roles(pg, tmp_path, capsys, monkeypatch):
     assert f"database {other} (yours): CONNECT and TEMPORARY revoked from PUBLIC" in out
     assert "WARNING database postgres: readers can still connect there" in out  # the superuser's: reported
     build_marts(settings, 1, 100)
-    serve.publish(settings)
+    publication.publish(settings)
 
     hijacked = "hijacked-" + db.reader_password
     PASSWORDS.add(hijacked)
@@ -441,12 +442,12 @@ def test_readers_cannot_weaken_their_roles(pg, tmp_path, capsys, monkeypatch):
         reader.execute("SET default_transaction_read_only = off")  # ... until the session says otherwise
         reader.execute(f"ALTER ROLE {db.reader} SET default_transaction_read_only = off")
         reader.execute(f"ALTER ROLE {db.reader} IN DATABASE {db.database} SET statement_timeout = 0")
-        serving_roles.set_password(reader, db.reader, hijacked)  # PostgreSQL lets a role change its own password
+        roles.set_password(reader, db.reader, hijacked)  # PostgreSQL lets a role change its own password
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reader.execute("CREATE TEMP TABLE mine (a int)")
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(db.reader_url())  # every BI user of the shared login is locked out ...
-    serve.publish(settings)  # ... until the next publish puts the password and the settings back
+    publication.publish(settings)  # ... until the next publish puts the password and the settings back
     with psycopg.connect(db.reader_url()) as reader:
         assert reader.execute("SHOW default_transaction_read_only").fetchall() == [("on",)]
         assert reader.execute("SHOW statement_timeout").fetchall() == [("10min",)]

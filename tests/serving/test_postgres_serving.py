@@ -13,8 +13,9 @@ import psycopg
 import pytest
 
 from tests.conftest import make_settings
-from tradewatch import serve, serving_pg, serving_roles
 from tradewatch.errors import TradewatchError
+from tradewatch.serving import connection, postgres, publication, roles
+from tradewatch.serving.snapshot import SNAPSHOT_NAME
 from tradewatch.warehouse import open_warehouse
 
 READER_PASSWORD = "reader-pw-123"
@@ -63,11 +64,11 @@ def reader_query(url: str, sql: str):
 
 def test_publish_serves_every_mart_to_a_reader_that_can_only_read(tmp_path, serving_db):
     settings = settings_for(tmp_path, serving_db)
-    target = serving_pg.target(settings)
-    assert serving_roles.init(target)[0].startswith("created role")
-    assert serving_roles.init(target)[0].startswith("set the password")  # idempotent
+    target = connection.target(settings)
+    assert roles.init(target)[0].startswith("created role")
+    assert roles.init(target)[0].startswith("set the password")  # idempotent
     build_marts(settings, 1, 500)
-    result = serve.publish(settings)
+    result = publication.publish(settings)
     assert result["postgres"]["rows"] == {"trade_balance_monthly": 117, "trade_monthly": 500}
 
     url = serving_db["reader_url"]
@@ -104,10 +105,10 @@ def test_publish_serves_every_mart_to_a_reader_that_can_only_read(tmp_path, serv
 
 def test_readers_in_a_loop_never_see_a_missing_table_or_a_mixed_state(tmp_path, serving_db):
     settings = settings_for(tmp_path, serving_db)
-    serving_roles.init(serving_pg.target(settings))
+    roles.init(connection.target(settings))
     sizes = {1: 400, 2: 900, 3: 250, 4: 700}
     build_marts(settings, 1, sizes[1])
-    serve.publish(settings)
+    publication.publish(settings)
     seen, counts, errors, stop = set(), [0], [], threading.Event()
     probe = ("SELECT (SELECT min(version) FROM marts.trade_monthly), (SELECT max(version) FROM marts.trade_monthly), "
              "(SELECT count(*) FROM marts.trade_monthly), (SELECT min(version) FROM marts.trade_balance_monthly), "
@@ -127,7 +128,7 @@ def test_readers_in_a_loop_never_see_a_missing_table_or_a_mixed_state(tmp_path, 
         t.start()
     for version in (2, 3, 4):
         build_marts(settings, version, sizes[version])
-        serve.publish(settings)
+        publication.publish(settings)
     stop.set()
     for t in threads:
         t.join()
@@ -140,14 +141,14 @@ def test_readers_in_a_loop_never_see_a_missing_table_or_a_mixed_state(tmp_path, 
 
 def test_a_failed_publish_changes_nothing_for_any_reader(tmp_path, serving_db, monkeypatch):
     settings = settings_for(tmp_path, serving_db)
-    serving_roles.init(serving_pg.target(settings))
+    roles.init(connection.target(settings))
     build_marts(settings, 1, 300)
-    first = serve.publish(settings)
-    snapshot_before = (settings.serving.directory / serve.SNAPSHOT_NAME).read_bytes()
+    first = publication.publish(settings)
+    snapshot_before = (settings.serving.directory / SNAPSHOT_NAME).read_bytes()
     parquet_before = (settings.serving.directory / "parquet" / "current").resolve()
 
     build_marts(settings, 2, 800)
-    copy = serving_pg._copy_table
+    copy = postgres._copy_table
     calls = itertools.count()
 
     def failing_copy(*args, **kwargs):
@@ -155,14 +156,14 @@ def test_a_failed_publish_changes_nothing_for_any_reader(tmp_path, serving_db, m
             raise psycopg.errors.DiskFull("could not extend file: No space left on device")
         return copy(*args, **kwargs)
 
-    monkeypatch.setattr(serving_pg, "_copy_table", failing_copy)
+    monkeypatch.setattr(postgres, "_copy_table", failing_copy)
     with pytest.raises(TradewatchError, match="publishing to the serving database: could not extend file"):
-        serve.publish(settings)
+        publication.publish(settings)
     url = serving_db["reader_url"]
     assert reader_query(url, "SELECT publication_id FROM marts.publication") == [(first["publication_id"],)]
     assert reader_query(url, "SELECT count(*), min(version) FROM marts.trade_monthly") == [(300, 1)]
     assert reader_query(url, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'marts__%'") == [(0,)]
-    assert (settings.serving.directory / serve.SNAPSHOT_NAME).read_bytes() == snapshot_before
+    assert (settings.serving.directory / SNAPSHOT_NAME).read_bytes() == snapshot_before
     assert (settings.serving.directory / "parquet" / "current").resolve() == parquet_before
 
 
@@ -170,18 +171,18 @@ def test_publish_without_init_says_what_to_do_and_keeps_the_password_out(tmp_pat
     settings = settings_for(tmp_path, serving_db)
     build_marts(settings, 1, 10)
     with pytest.raises(TradewatchError, match="tradewatch serving init") as caught:
-        serve.publish(settings)
+        publication.publish(settings)
     assert "owner-pw" not in str(caught.value)
     wrong = make_settings(tmp_path, TRADEWATCH_SERVING_URL=serving_db["url"].replace("owner-pw", "nope-pw"))
     with pytest.raises(TradewatchError, match="cannot connect to the serving database") as caught:
-        serve.publish(wrong)
+        publication.publish(wrong)
     assert "nope-pw" not in str(caught.value)
 
 
 def test_marts_periods_survive_as_dates(tmp_path, serving_db):
     settings = settings_for(tmp_path, serving_db)
-    serving_roles.init(serving_pg.target(settings))
+    roles.init(connection.target(settings))
     build_marts(settings, 1, 5)
-    serve.publish(settings)
+    publication.publish(settings)
     assert reader_query(serving_db["reader_url"], "SELECT min(period_month) FROM marts.trade_monthly") == [
         (date(2017, 1, 1),)]

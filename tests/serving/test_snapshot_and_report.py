@@ -13,20 +13,20 @@ import pytest
 
 from tests.conftest import chromium_binary, make_settings
 from tests.serving.test_postgres_serving import build_marts
-from tradewatch import report, serve
+from tradewatch.serving import publication, report
 
 
 def test_snapshot_swap_leaves_a_reader_of_the_old_file_on_the_old_state(tmp_path):
     settings = make_settings(tmp_path)
     build_marts(settings, 1, 300)
-    first = serve.publish(settings)
+    first = publication.publish(settings)
     snapshot = Path(first["snapshot"])
     assert oct(snapshot.stat().st_mode & 0o777) == "0o444"  # read-only on disk too
     reader = duckdb.connect(str(snapshot), read_only=True)
     assert reader.execute("SELECT count(*), min(version) FROM marts.trade_monthly").fetchall() == [(300, 1)]
 
     build_marts(settings, 2, 900)
-    second = serve.publish(settings)
+    second = publication.publish(settings)
     assert second["snapshot"] == first["snapshot"]
     # the reader that had the file open still sees publication 1, whole
     assert reader.execute("SELECT count(*), min(version) FROM marts.trade_monthly").fetchall() == [(300, 1)]
@@ -44,7 +44,7 @@ def test_snapshot_swap_leaves_a_reader_of_the_old_file_on_the_old_state(tmp_path
     assert duckdb.sql(f"SELECT count(*) FROM '{current}/trade_balance_monthly.parquet'").fetchall() == [(117,)]
     for version in (3, 4, 5):
         build_marts(settings, version, 10 * version)
-        serve.publish(settings)
+        publication.publish(settings)
     kept = sorted(p.name for p in (current.parent / "releases").iterdir())
     assert len(kept) == settings.serving.keep_publications  # old publications pruned, the newest kept
 
@@ -66,7 +66,7 @@ def _warehouse_rows(settings, table: str) -> list[tuple]:
 def test_a_publish_rewrites_only_the_months_and_marts_that_changed(tmp_path):
     settings = make_settings(tmp_path)
     build_marts(settings, 1, 1170)  # ten rows in each of 117 months
-    first = serve.publish(settings)
+    first = publication.publish(settings)
     assert first["parquet_files"] == {"written": 117 + 1, "linked": 0}  # a file per month, and the other mart
     before = Path(first["parquet"]).resolve()
     assert sorted(p.name for p in (before / "trade_monthly").iterdir())[:2] == ["2017-01-01.parquet",
@@ -76,7 +76,7 @@ def test_a_publish_rewrites_only_the_months_and_marts_that_changed(tmp_path):
         con.execute("UPDATE marts.trade_monthly SET value_usd = value_usd + 1 WHERE period_month = DATE '2020-03-01'")
         con.execute("INSERT INTO marts.trade_monthly SELECT * REPLACE (DATE '2026-10-01' AS period_month) "
                     "FROM marts.trade_monthly WHERE period_month = DATE '2026-09-01'")
-    second = serve.publish(settings)
+    second = publication.publish(settings)
     assert second["parquet_files"] == {"written": 2, "linked": 116 + 1}
     assert second["changed"] == ["trade_monthly (2 of 118 parts)"]
     after = Path(second["parquet"]).resolve()
@@ -91,7 +91,7 @@ def test_a_publish_rewrites_only_the_months_and_marts_that_changed(tmp_path):
     published = duckdb.sql(f"SELECT * FROM '{after}/trade_monthly/*.parquet' ORDER BY ALL").fetchall()
     assert published == _warehouse_rows(settings, "trade_monthly")  # the files are the warehouse's rows, typed
 
-    third = serve.publish(settings)  # nothing changed: nothing written, the snapshot carries the new publication
+    third = publication.publish(settings)  # nothing changed: nothing written, the snapshot carries the new publication
     assert third["changed"] == [] and third["parquet_files"] == {"written": 0, "linked": 118 + 1}
     with duckdb.connect(third["snapshot"], read_only=True) as con:
         assert con.execute("SELECT publication_id FROM marts.publication").fetchall() == [(third["publication_id"],)]
@@ -100,7 +100,7 @@ def test_a_publish_rewrites_only_the_months_and_marts_that_changed(tmp_path):
         con.execute("ALTER TABLE marts.trade_monthly ADD COLUMN source VARCHAR DEFAULT 'census'")
         con.execute("CREATE OR REPLACE TABLE marts.trade_balance_monthly AS SELECT period_month, "
                     "sum(value_usd) AS balance_usd, 2 AS version FROM marts.trade_monthly GROUP BY 1")
-    fourth = serve.publish(settings)
+    fourth = publication.publish(settings)
     assert fourth["changed"] == ["trade_balance_monthly", "trade_monthly"]
     assert fourth["parquet_files"]["linked"] == 0
     for table in ("trade_monthly", "trade_balance_monthly"):
@@ -110,14 +110,14 @@ def test_a_publish_rewrites_only_the_months_and_marts_that_changed(tmp_path):
 def test_a_snapshot_without_fingerprints_is_written_whole(tmp_path):
     settings = make_settings(tmp_path)
     build_marts(settings, 1, 300)
-    first = serve.publish(settings)
+    first = publication.publish(settings)
     snapshot = Path(first["snapshot"])
     os.chmod(snapshot, 0o644)
     with duckdb.connect(str(snapshot)) as con:  # as an earlier version published it
         con.execute("DROP SCHEMA tradewatch CASCADE")
     (Path(first["parquet"]).resolve() / "_manifest.json").unlink()
     build_marts(settings, 2, 600)
-    second = serve.publish(settings)
+    second = publication.publish(settings)
     assert sorted(second["changed"]) == ["trade_balance_monthly", "trade_monthly"]
     assert second["parquet_files"]["linked"] == 0
     assert _snapshot_rows(Path(second["snapshot"]), "trade_monthly") == _warehouse_rows(settings, "trade_monthly")
@@ -159,7 +159,7 @@ def demo_warehouse(tmp_path_factory, small_archive):
         pipeline.load(settings, work["dataset"])
         pipeline.validate(settings, work["dataset"])
     pipeline.build(settings)
-    pipeline.detect_anomalies(settings)
+    pipeline.scan_anomalies(settings)
     return settings, pipeline.publish(settings)
 
 
@@ -216,7 +216,7 @@ def doc_queries() -> list[str]:
 def test_every_example_query_in_the_docs_runs_on_the_snapshot_and_on_postgresql(demo_warehouse, postgres_server):
     import psycopg
 
-    from tradewatch import serving_pg, serving_roles
+    from tradewatch.serving import connection, roles
 
     settings, published = demo_warehouse
     queries = doc_queries()
@@ -234,8 +234,8 @@ def test_every_example_query_in_the_docs_runs_on_the_snapshot_and_on_postgresql(
                                 TRADEWATCH_SERVING_URL=postgres_server.url(dbname="docs_examples"),
                                 TRADEWATCH_SERVING_READER="docs_reader", TRADEWATCH_SERVING_READER_GROUP="docs_readers",
                                 TRADEWATCH_SERVING_READER_PASSWORD="r-pw")
-    serving_roles.init(serving_pg.target(pg_settings))
-    serve.publish(pg_settings)
+    roles.init(connection.target(pg_settings))
+    publication.publish(pg_settings)
     with psycopg.connect(postgres_server.url("docs_reader", "r-pw", "docs_examples")) as conn:
         on_postgres = [conn.execute(q).fetchall() for q in queries]
     assert [len(r) for r in on_postgres] == [len(r) for r in on_duckdb]

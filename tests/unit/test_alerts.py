@@ -15,8 +15,10 @@ import yaml
 
 from tests.conftest import REPO_ROOT, Reply, free_port, make_settings
 from tradewatch import alerts
+from tradewatch.airflow_connections import airflow_connection
 from tradewatch.errors import ConfigurationError
-from tradewatch.notifiers import Alert, EmailChannel, SlackChannel, WebhookChannel, airflow_connection, channels
+from tradewatch.notifiers import Alert, EmailChannel, SlackChannel, WebhookChannel, channels
+from tradewatch.settings import get_settings
 from tradewatch.warehouse import open_warehouse
 
 QUERY = "SELECT * FROM marts.anomalies WHERE anomaly_id = 'a1b2c3d4e5f60718'"
@@ -172,7 +174,7 @@ def test_a_failed_task_notifies_every_channel_without_secrets(tmp_path, fake_pub
     monkeypatch.setenv("TRADEWATCH_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TRADEWATCH_ALERT_WEBHOOK_URL", hook.base_url)
     monkeypatch.setenv("CENSUS_API_KEY", "census-secret-key")
-    from dags.common.defaults import on_task_failure
+    from dags.tradewatch_dags.defaults import on_task_failure
 
     ti = SimpleNamespace(dag_id="tradewatch_monthly_refresh", task_id="fetch", map_index=2, try_number=3)
     error = RuntimeError("HTTP 500 from https://api.census.gov/data?get=X&key=census-secret-key")
@@ -193,8 +195,9 @@ def test_airflow_connections_configure_the_channels(tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_TRADEWATCH_SMTP", json.dumps(
         {"conn_type": "smtp", "host": "smtp.example", "port": 465, "login": "tw", "password": "pw",
          "extra": {"from": "tw@example.org", "to": "a@example.org,b@example.org"}}))
-    settings = make_settings(tmp_path, TRADEWATCH_ALERT_LOG="false")
-    found = {c.name: c for c in channels(settings.alerts, airflow_connection)}
+    env = {"TRADEWATCH_DATA_DIR": str(tmp_path), "TRADEWATCH_ALERT_LOG": "false"}
+    settings = get_settings(env, connections=airflow_connection)
+    found = {c.name: c for c in channels(settings.alerts)}
     assert set(found) == {"slack", "webhook", "email"}
     assert isinstance(found["slack"], SlackChannel)
     assert found["slack"].url.reveal() == "https://hooks.slack.example/services/T1/B1/abc"
@@ -204,7 +207,10 @@ def test_airflow_connections_configure_the_channels(tmp_path, monkeypatch):
     assert (mail.host, mail.port, mail.sender, mail.recipients, mail.starttls) == (
         "smtp.example", 465, "tw@example.org", ("a@example.org", "b@example.org"), False)
     assert "abc" not in repr(found["slack"]) and "bearer-secret" not in repr(found["webhook"])
-    assert channels(settings.alerts, None) == []  # nothing from the environment, log switched off
+    assert {"https://hooks.slack.example/services/T1/B1/abc", "bearer-secret", "pw"} <= set(settings.secrets)
+    assert channels(get_settings(env).alerts) == []  # nothing from the environment, log switched off
+    off = get_settings({**env, "TRADEWATCH_ALERT_AIRFLOW_CONNECTIONS": "false"}, connections=airflow_connection)
+    assert channels(off.alerts) == []
 
 
 def test_alert_settings_reject_bad_values_without_echoing_secrets(tmp_path):

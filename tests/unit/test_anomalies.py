@@ -18,7 +18,7 @@ from tradewatch.anomalies import (
     blocks,
     detect,
     period_label,
-    scan,
+    scan_anomalies,
     vanished,
 )
 from tradewatch.periods import month_range
@@ -211,7 +211,7 @@ def marts_with_a_shock(tmp_path) -> duckdb.DuckDBPyConnection:
 
 def test_scan_writes_the_detector_findings_atomically(tmp_path):
     con = marts_with_a_shock(tmp_path)
-    found = scan(con, RULES)
+    found = scan_anomalies(con, RULES)
     rows = con.execute("SELECT series_id, period_label, method, likely_cause_event_id, series_last_period, "
                        "held_previous_period, change_usd FROM detector.anomaly_findings ORDER BY period_month"
                        ).fetchall()
@@ -219,18 +219,18 @@ def test_scan_writes_the_detector_findings_atomically(tmp_path):
     assert rows[-1][:6] == ("total:USA:CHN:import", "May 2025", "yoy+robust_z", "US-2", date(2025, 5, 1), True)
     assert rows[0][5] is False  # April: the first anomalous period
     assert rows[-1][6] == pytest.approx(found[-1].observed - found[-1].prior)  # a one-month period
-    scan(con, RULES)  # a re-scan replaces, never appends
+    scan_anomalies(con, RULES)  # a re-scan replaces, never appends
     assert con.execute("SELECT count(*) FROM detector.anomaly_findings").fetchall()[0][0] == 2
 
 
 def test_a_scan_limited_to_some_series_replaces_only_their_findings(tmp_path):
     """The interface a later, incremental scan needs: the series to judge as a parameter."""
     con = marts_with_a_shock(tmp_path)
-    scan(con, RULES)
+    scan_anomalies(con, RULES)
     before = con.execute("SELECT anomaly_id, detected_at FROM detector.anomaly_findings ORDER BY 1").fetchall()
-    assert scan(con, RULES, select=lambda s: s.series_id == "total:USA:CHN:export") == []  # nothing there
+    assert scan_anomalies(con, RULES, select=lambda s: s.series_id == "total:USA:CHN:export") == []  # nothing there
     assert con.execute("SELECT anomaly_id, detected_at FROM detector.anomaly_findings ORDER BY 1").fetchall() == before
-    again = scan(con, RULES, select=lambda s: s.series_id == "total:USA:CHN:import")
+    again = scan_anomalies(con, RULES, select=lambda s: s.series_id == "total:USA:CHN:import")
     assert len(again) == 2
     after = con.execute("SELECT anomaly_id, detected_at FROM detector.anomaly_findings ORDER BY 1").fetchall()
     assert [a for a, _ in after] == [a for a, _ in before] and after != before  # re-detected, same ids
@@ -253,7 +253,7 @@ def test_china_reported_baskets_from_gacc_are_scanned_as_combined_periods(tmp_pa
                 value *= 0.4  # export controls
             rows.append(("rare_earths", "CHN", "WLD", "export", period, int(value), 5.0, False, 2 if month == 1 else 1))
     con.executemany("INSERT INTO marts.commodity_trade_monthly VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    found = [a for a in scan(con, RULES) if a.series.domain == "basket"]
+    found = [a for a in scan_anomalies(con, RULES) if a.series.domain == "basket"]
     assert [a.period for a in found] == [date(2025, 4, 1), date(2025, 5, 1)]
     assert found[0].series.series_id == "basket:CHN:WLD:export:rare_earths"
     assert found[0].series.label == "China's exports to all partners: rare earths (China-reported, GACC)"

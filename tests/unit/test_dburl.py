@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import make_settings
-from tradewatch import dburl, serving_pg
+from tradewatch import dburl
 from tradewatch.errors import ConfigurationError
 from tradewatch.redact import redact
+from tradewatch.serving import connection
+from tradewatch.settings import get_settings
 
 HOST = "@db.example.org:5432/serving"
 
@@ -71,8 +73,10 @@ def test_the_serving_settings_are_checked(tmp_path):
 
 def test_an_airflow_connection_becomes_a_libpq_string_whose_password_is_masked(tmp_path):
     password = "a@b/c d%e:f'g"
-    connection = {"host": "db.example.org", "port": 6432, "schema": "serving", "login": "owner", "password": password}
-    target = serving_pg.target(make_settings(tmp_path), lambda conn_id: connection)
+    conn = {"host": "db.example.org", "port": 6432, "schema": "serving", "login": "owner", "password": password}
+    settings = get_settings({"TRADEWATCH_DATA_DIR": str(tmp_path), "TRADEWATCH_SERVING_URL": "postgresql://x@h/d"},
+                            connections=lambda conn_id: conn if conn_id == "tradewatch_serving" else None)
+    target = connection.target(settings)
     parsed = dburl.libpq_parse(target.url.reveal())
     assert (parsed["password"], parsed["user"], parsed["host"], parsed["port"], parsed["dbname"]) == (
         password, "owner", "db.example.org", "6432", "serving")

@@ -7,8 +7,9 @@ import duckdb
 import pytest
 
 from tradewatch import pipeline
+from tradewatch.audit import releases
 from tradewatch.landing import LandedPart, LandedRelease, LandingZone
-from tradewatch.warehouse import open_warehouse, releases
+from tradewatch.warehouse import open_warehouse
 
 
 def test_landing_stores_bytes_once_under_their_hash(tmp_path):

@@ -3,7 +3,7 @@ from datetime import date, datetime
 import pytest
 
 from tradewatch.errors import ConfigurationError
-from tradewatch.periods import add_months, month_range, parse_month, reference_month
+from tradewatch.periods import Month, add_months, month_range, parse_month, reference_month
 from tradewatch.redact import redact, strip_secret_params
 from tradewatch.settings import Secret, get_settings
 
@@ -13,6 +13,24 @@ def test_parse_month_accepts_only_yyyy_mm():
     for bad in ["2025-13", "2025-5", "202505", "2025-05'; DROP TABLE x;--", "", "May 2025"]:
         with pytest.raises(ValueError, match="YYYY-MM"):
             parse_month(bad)
+
+
+def test_a_month_is_the_date_of_its_first_day_and_stays_a_month():
+    import pickle
+    from datetime import timedelta
+
+    import duckdb
+
+    may = parse_month("2025-05")
+    assert isinstance(may, Month) and may == date(2025, 5, 1) and hash(may) == hash(date(2025, 5, 1))
+    assert may.text == "2025-05" and Month.of("2025-05") == may and Month.of(date(2025, 5, 17)) == may
+    assert isinstance(add_months(may, -5), Month) and add_months(may, -5).text == "2024-12"
+    assert all(isinstance(m, Month) for m in month_range(date(2024, 11, 1), may))
+    assert isinstance(reference_month(datetime(2025, 7, 10, 6), 2), Month)
+    assert pickle.loads(pickle.dumps(may)) == may and isinstance(pickle.loads(pickle.dumps(may)), Month)
+    day = may + timedelta(days=9)  # a day, not a month: a plain date
+    assert type(day) is date and day == date(2025, 5, 10)
+    assert duckdb.sql("SELECT ?::DATE", params=[may]).fetchall() == [(date(2025, 5, 1),)]  # stored as DATE
 
 
 def test_reference_month_comes_from_the_logical_date_and_lag():

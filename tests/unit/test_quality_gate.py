@@ -14,8 +14,9 @@ from expectations import datasets, suites_for
 from expectations.runner import Release, SuiteRunner
 from tests.conftest import make_settings
 from tradewatch import pipeline, quality, sources
+from tradewatch.audit import releases
 from tradewatch.errors import QualityGateFailed, TradewatchError
-from tradewatch.warehouse import open_warehouse, releases
+from tradewatch.warehouse import open_warehouse
 
 #: The releases each dataset's fixture holds: two months, or for the annual HS10 imports two years.
 PERIODS = {"census_imports_hs10_annual": ["2023-12", "2024-12"]}

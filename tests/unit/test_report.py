@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 
 from tests.unit.test_alerts import _row, anomalies_ddl
-from tradewatch import report
+from tradewatch.serving import report
 
 SPRING_2025 = [report.Marker(date(2025, 4, d), f"2025-04-{d:02d} US step {d}") for d in (2, 4, 8, 9, 11)]
 

@@ -127,9 +127,9 @@ def test_the_benchmark_scales_keep_the_format_and_grow_the_rows(tmp_path):
 
 
 def _seed() -> str:
-    from tradewatch.transform import DBT_PROJECT_DIR
+    from tradewatch.locations import shipped_dir
 
-    return (DBT_PROJECT_DIR / "seeds" / "country_codes.csv").read_text()
+    return (shipped_dir("dbt_project") / "seeds" / "country_codes.csv").read_text()
 
 
 def test_the_rerouting_pattern_moves_only_the_lines_it_names(monkeypatch):

@@ -26,7 +26,7 @@ def rules_from(settings) -> Rules:
                  low_base_usd=a.low_base_usd)
 
 
-def scan(con: duckdb.DuckDBPyConnection, rules: Rules, select: SeriesFilter | None = None) -> list[Anomaly]:
+def scan_anomalies(con: duckdb.DuckDBPyConnection, rules: Rules, select: SeriesFilter | None = None) -> list[Anomaly]:
     """Detect over the series in the marts and replace the detector's findings in one transaction.
 
     `select` limits the scan to some series (their findings are replaced, the others' kept); None scans all."""

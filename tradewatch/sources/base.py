@@ -1,8 +1,11 @@
-"""The one interface every publisher provides, and the answer checks they share.
+"""The one interface every publisher provides, the answer checks they share, and the client that fetches a release.
 
 A publisher module (tradewatch.sources.<name>) defines its datasets, requests, answer checks and parsers, and ends
-with one `PUBLISHER = Publisher(...)` stating everything the pipeline, the settings factory and the command line use
-of it. Nothing is looked up on the module itself: a hook that is not a field of `Publisher` does not exist.
+with one `PUBLISHER = Publisher(...)` stating everything the rest of the project uses of it: the settings factory
+(URLs, key, pages, calendar), the planner (calendar, revisions, skipped months, backfills), `SourceClient` below
+(fetch and checks), the loader in tradewatch.warehouse (`stage_part`, `stage_files`), the quality suites (the
+datasets' specs) and the command line. Nothing is looked up on the module itself: a hook that is not a field of
+`Publisher` does not exist.
 
   name, title      "census", "Census": the registry key, the raw tables' `source`, the name in messages
   datasets         {raw table: dataset spec}; a `DatasetSpec` has name, source, headline_var, release_months (the
@@ -16,7 +19,7 @@ of it. Nothing is looked up on the module itself: a hook that is not a field of 
   calendar         `ReleaseCalendar`: month M is normally out by `day` of month M + `months_after`
                    (TRADEWATCH_<NAME>_RELEASE_DAY overrides the day); before it "not published" is normal, after it
                    a late-release warning
-  revision_months  reference month -> the months ("YYYY-MM") revised in that release, fetched again
+  revision_months  reference month -> the months (periods.Month) revised in that release, fetched again
   skips_month      month -> True for a month never released on its own (GACC's February comes with January)
   backfills        False for a publisher that serves only what is in force now (USITC): only the latest is planned
   fetch            how a release is fetched: `PlainRequests` (a fixed list of requests from the base URL, each answer
@@ -29,8 +32,9 @@ of it. Nothing is looked up on the module itself: a hook that is not a field of 
   stage_files      optional (con, paths, dataset, what) -> SQL selecting `file` and the data columns from many
                    landed files at once: the dataset loads in batches (one pass, one transaction per batch)
 
-The registry is `tradewatch.sources.PUBLISHERS`. tests/unit/test_publisher_interface.py fails when a publisher lacks
-a field, states one of the wrong shape, or its module grows a public function its PUBLISHER does not reference.
+The registry is `tradewatch.sources.PUBLISHERS`. A field stated wrongly fails at import (`Publisher.__post_init__`,
+naming the publisher and the field); tests/unit/test_publisher_interface.py fails when a publisher module is not
+registered, or grows a public function its PUBLISHER does not reference.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from tradewatch.errors import (
     RequestRejected,
 )
 from tradewatch.http import Request, Response, Transport
-from tradewatch.periods import format_month
+from tradewatch.periods import Month, format_month
 
 if TYPE_CHECKING:
     import duckdb
@@ -161,7 +165,7 @@ class Publisher:
     key: ApiKey | None
     base_url: str
     calendar: ReleaseCalendar
-    revision_months: Callable[[date], set[str]]
+    revision_months: Callable[[date], set[Month]]
     fetch: PlainRequests | Navigation
     check_response: CheckResponse
     stage_part: StagePart

@@ -27,6 +27,7 @@ from tradewatch.errors import (
     RequestRejected,
 )
 from tradewatch.http import Request, Response
+from tradewatch.periods import Month
 from tradewatch.sources.base import (
     EVERY_MONTH,
     ApiKey,
@@ -86,7 +87,7 @@ def release_requests(base_url: str, ds: BlsDataset, period: date) -> list[tuple[
     return [("series", Request(f"{base_url}/timeseries/data/", (), json.dumps(body)))]
 
 
-def revision_months(reference: date) -> set[str]:
+def revision_months(reference: date) -> set[Month]:
     """None: every release carries the latest values of the months before it (PPI and MXP revisions included)."""
     return set()
 

@@ -24,7 +24,7 @@ import duckdb
 
 from tradewatch.errors import ConfigurationError, PublisherUnavailable, ReleaseFormatError, RequestRejected
 from tradewatch.http import Request, Response, Transport
-from tradewatch.periods import add_months, format_month, month_range
+from tradewatch.periods import Month, add_months, format_month, month_range
 from tradewatch.sources.base import (
     EVERY_MONTH,
     ApiKey,
@@ -237,12 +237,12 @@ def check_response(response: Response, what: str, period: date | None = None) ->
     check_complete_json(response, what, "[", b"]")
 
 
-def revision_months(reference: date) -> set[str]:
+def revision_months(reference: date) -> set[Month]:
     """Months to fetch again in the run for `reference`: Census revises the three prior years in its June
     release, which carries April data."""
     if reference.month != 4:
         return set()
-    return {format_month(m) for m in month_range(date(reference.year - 3, 1, 1), add_months(reference, -1))}
+    return set(month_range(date(reference.year - 3, 1, 1), add_months(reference, -1)))
 
 
 # ----------------------------------------------------------------------------------------------- parsing

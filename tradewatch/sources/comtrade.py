@@ -18,7 +18,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, NotYetPublished, ReleaseFormatError, RequestRejected
 from tradewatch.http import Request, Response
-from tradewatch.periods import add_months, format_month
+from tradewatch.periods import Month, add_months
 from tradewatch.sources.base import (
     EVERY_MONTH,
     ApiKey,
@@ -87,9 +87,9 @@ def release_requests(base_url: str, ds: ComtradeDataset, period: date) -> list[t
     return requests
 
 
-def revision_months(reference: date) -> set[str]:
+def revision_months(reference: date) -> set[Month]:
     """Comtrade reloads data when reporters revise; the previous three months are fetched again each run."""
-    return {format_month(add_months(reference, -k)) for k in (1, 2, 3)}
+    return {add_months(reference, -k) for k in (1, 2, 3)}
 
 
 def check_response(response: Response, what: str, period: date | None = None) -> None:

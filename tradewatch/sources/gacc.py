@@ -39,6 +39,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, NotYetPublished, PageLayoutChanged, ReleaseFormatError
 from tradewatch.http import Request, Response, Transport
+from tradewatch.periods import Month
 from tradewatch.sources.base import (
     EVERY_MONTH,
     Endpoint,
@@ -113,7 +114,7 @@ def skips_month(month: date) -> bool:
     return month.month == 2
 
 
-def revision_months(reference: date) -> set[str]:
+def revision_months(reference: date) -> set[Month]:
     """None known: the final tables replace the preliminary figures within the month."""
     return set()
 
@@ -570,10 +571,12 @@ def parse_page(html: str, ds: GaccDataset, part: str, period: date, what: str) -
 
 @cache
 def region_labels(path: Path | None = None) -> dict[str, str | None]:
-    """GACC region label (lower case) -> ISO3 (None for groups such as the EU or ASEAN), from the seed."""
-    from tradewatch.transform import DBT_PROJECT_DIR
+    """GACC region label (lower case) -> ISO3 (None for groups such as the EU or ASEAN), from the seed the installed
+    package ships (tradewatch.locations)."""
+    from tradewatch.locations import shipped_dir
 
-    with open(path or DBT_PROJECT_DIR / "seeds" / "gacc_region_labels.csv", newline="", encoding="utf-8") as f:
+    with open(path or shipped_dir("dbt_project") / "seeds" / "gacc_region_labels.csv", newline="",
+              encoding="utf-8") as f:
         return {clean(r["gacc_label"]).lower(): (r["iso3"] or None) for r in csv.DictReader(f)}
 
 

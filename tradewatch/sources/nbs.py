@@ -19,7 +19,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, NotYetPublished, PageLayoutChanged, ReleaseFormatError
 from tradewatch.http import Request, Response
-from tradewatch.periods import add_months, format_month
+from tradewatch.periods import Month, add_months, format_month
 from tradewatch.sources.base import (
     EVERY_MONTH,
     Part,
@@ -98,7 +98,7 @@ def release_requests(base_url: str, ds: NbsDataset, period: date) -> list[tuple[
     return requests
 
 
-def revision_months(reference: date) -> set[str]:
+def revision_months(reference: date) -> set[Month]:
     """None: NBS does not normally revise CPI or PPI once published."""
     return set()
 

@@ -20,6 +20,7 @@ import duckdb
 
 from tradewatch.errors import BrokenResponse, ReleaseFormatError
 from tradewatch.http import Request, Response
+from tradewatch.periods import Month
 from tradewatch.sources.base import (
     EVERY_MONTH,
     PlainRequests,
@@ -68,7 +69,7 @@ def release_requests(base_url: str, ds: HtsDataset, period: date) -> list[tuple[
     return requests
 
 
-def revision_months(reference: date) -> set[str]:
+def revision_months(reference: date) -> set[Month]:
     return set()
 
 

@@ -1,4 +1,4 @@
-"""Publishing the marts to the PostgreSQL serving database (its roles: tradewatch.serving_roles).
+"""Publishing the marts to the PostgreSQL serving database (its roles: tradewatch.serving.roles).
 
 `publish` reads the new DuckDB snapshot file (never the warehouse, which is closed by then) and
 1. stages schema `marts__next` with every table (types, comments, data by COPY) and `publication`, committed;
@@ -22,79 +22,27 @@ import logging
 import re
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tradewatch import dburl, serving_roles
 from tradewatch.errors import TradewatchError
-from tradewatch.redact import redact
-from tradewatch.settings import Secret, ServingSettings, Settings
+from tradewatch.serving import roles
 from tradewatch.sql import identifier, literal
 
 if TYPE_CHECKING:
-    from tradewatch.notifiers import ConnectionLookup
-    from tradewatch.serve import Mart
+    from tradewatch.serving.connection import Target
+    from tradewatch.serving.marts import Mart
 
 log = logging.getLogger(__name__)
 
-SCHEMA = serving_roles.SCHEMA
+SCHEMA = roles.SCHEMA
 NEXT_SCHEMA, OLD_SCHEMA = f"{SCHEMA}__next", f"{SCHEMA}__old"
-CONNECTION_ID = "tradewatch_serving"
 _PUBLISH_LOCK = (0x7477, 0x7075)  # pg_try_advisory_lock keys: one publish at a time per serving database
 _SIMPLE_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint",
                  "DOUBLE": "double precision", "FLOAT": "real", "DATE": "date", "BOOLEAN": "boolean",
                  "TIMESTAMP": "timestamp", "TIMESTAMP WITH TIME ZONE": "timestamptz", "JSON": "jsonb",
                  "HUGEINT": "numeric(38,0)", "UUID": "uuid"}
-
-
-@dataclass(frozen=True)
-class Target:
-    url: Secret  # a postgresql:// URL or libpq key=value string of the owner (it creates schemas and roles)
-    serving: ServingSettings
-
-    def connect(self, **options):
-        import psycopg
-
-        try:
-            return psycopg.connect(self.url.reveal() or "", connect_timeout=10, **options)
-        except psycopg.Error as exc:
-            raise TradewatchError("cannot connect to the serving database (TRADEWATCH_SERVING_URL): "
-                                  + self.clean(exc)) from None
-
-    def clean(self, exc: BaseException) -> str:
-        """The exception's message on one line, every secret masked."""
-        return redact(" ".join(str(exc).split()), self.secrets)
-
-    @property
-    def secrets(self) -> list[str]:
-        return dburl.secrets(self.url.reveal()) + [v for v in (self.serving.reader_password.reveal(),) if v]
-
-    @contextmanager
-    def errors(self, doing: str) -> Iterator[None]:
-        """Any error from the server becomes one line that names what was being done, with secrets masked."""
-        import psycopg
-
-        try:
-            yield
-        except psycopg.Error as exc:
-            raise TradewatchError(f"{doing}: {self.clean(exc)}") from None
-
-
-def target(settings: Settings, lookup: ConnectionLookup | None = None) -> Target | None:
-    """The configured serving database, from the environment or the Airflow connection `tradewatch_serving`."""
-    url = settings.serving.url
-    if lookup is not None and (conn := lookup(CONNECTION_ID)) and conn.get("host"):
-        from psycopg.conninfo import make_conninfo
-
-        params = {"host": conn["host"], "port": str(conn.get("port") or 5432), "dbname": conn.get("schema"),
-                  "user": conn.get("login"), "password": conn.get("password")}
-        url = Secret(make_conninfo("", **{k: v for k, v in params.items() if v}))
-    if not url:
-        return None
-    return Target(url, settings.serving)
 
 
 def _pg_type(duck_type: str) -> str:
@@ -119,8 +67,8 @@ def publish(snapshot: Path, tables: list[Mart], target: Target, publication_id: 
         if not conn.execute("SELECT pg_try_advisory_lock(%s, %s)", _PUBLISH_LOCK).fetchall()[0][0]:
             raise TradewatchError("another publish to this serving database is running (from another machine?); "
                                   "the previous publication stays live: publish again when it has finished")
-        serving_roles.require_group(conn, serving)
-        serving_roles.enforce(conn, serving_roles.owner_role(conn), serving)
+        roles.require_group(conn, serving)
+        roles.enforce(conn, roles.owner_role(conn), serving)
         rows = _stage(conn, snapshot, tables, publication_id)
         try:
             cuts = _swap(conn, target, started)
@@ -172,7 +120,7 @@ def _swap(conn, target: Target, started: float, attempts: int = 3) -> list[dict]
     for attempt in range(1, attempts + 1):
         try:
             with conn.transaction():
-                serving_roles.grant(conn, NEXT_SCHEMA, serving.reader_group)
+                roles.grant(conn, NEXT_SCHEMA, serving.reader_group)
                 live = conn.execute("SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON "
                                     "n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'p') "
                                     "ORDER BY c.relname", [SCHEMA]).fetchall()
@@ -244,7 +192,7 @@ def _lock_live_tables(conn, target: Target, live: list[tuple[int, str]], started
     step = sql.Literal(f"{max(20, min(500, deadlock_ms // 2))}ms")
     lock = sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
         sql.SQL(", ").join(sql.Identifier(SCHEMA, name) for _, name in live))
-    readers = {oid for oid, _ in serving_roles.reader_logins(conn, serving.reader_group)}
+    readers = {oid for oid, _ in roles.reader_logins(conn, serving.reader_group)}
     times_cut: dict[int, int] = {}
     attempt = 0
     while True:

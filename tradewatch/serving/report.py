@@ -422,7 +422,7 @@ def render(con: duckdb.DuckDBPyConnection, generated: datetime | None = None) ->
 
 def write(settings: Settings, out: Path | None = None) -> Path:
     """Render from the published snapshot (or the warehouse) and write the page atomically."""
-    from tradewatch.serve import SNAPSHOT_NAME
+    from tradewatch.serving.snapshot import SNAPSHOT_NAME
     from tradewatch.warehouse import connect
 
     snapshot = settings.serving.directory / SNAPSHOT_NAME

@@ -8,7 +8,7 @@
 - the shared login TRADEWATCH_SERVING_READER (tradewatch_reader) and, optionally, one login per user (`add_reader`)
   are members of it, with default_transaction_read_only, idle_in_transaction_session_timeout and statement_timeout
   set on the role (a reader may change these for itself: every publish puts them back, and the publish does not
-  rely on them, see tradewatch.serving_pg);
+  rely on them, see tradewatch.serving.postgres);
 - the owner (the role of TRADEWATCH_SERVING_URL) is made a member of each reader login: PostgreSQL lets a role
   cancel or terminate the sessions of the roles it is a member of, and this is all publishing needs to cut readers
   that block it (pg_signal_backend would reach every non-superuser session on the server).
@@ -28,7 +28,7 @@ from tradewatch.errors import ConfigurationError, TradewatchError
 from tradewatch.settings import ROLE_NAME_RULE, ServingSettings, is_role_name
 
 if TYPE_CHECKING:
-    from tradewatch.serving_pg import Target
+    from tradewatch.serving.connection import Target
 
 log = logging.getLogger(__name__)
 
