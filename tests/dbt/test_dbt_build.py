@@ -333,8 +333,8 @@ def test_dbt_docs_generate_works_and_documents_every_mart(built):
 
 def test_the_2025_rerouting_pattern_is_found_and_nothing_else(built):
     """The sample moves smartphones from China to Vietnam and laptops to Mexico from April 2025 (with China's exports
-    of them rising there): those two lines are flagged, smartphones with high confidence (Comtrade publishes the
-    line), laptops with medium (only its chapter); no other line in any month, although the sample also lifts
+    of them rising there): those two lines are flagged, both with high confidence (Comtrade publishes both lines,
+    China's side of the same line); no other line in any month, although the sample also lifts
     Vietnam's and Mexico's share of every line in 2025."""
     settings, _ = built
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
@@ -351,9 +351,9 @@ def test_the_2025_rerouting_pattern_is_found_and_nothing_else(built):
             "AND rerouting_signal AND period_month = '2025-06-01' ORDER BY 1").fetchall()
         base = con.execute("SELECT count(*) FROM marts.trade_diversion_monthly "
                            "WHERE china_share_change_since_base_pts IS NOT NULL").fetchall()[0][0]
-    assert flagged == [("847130", "MEX", "medium", "yoy"), ("851713", "VNM", "high", "yoy")]
+    assert flagged == [("847130", "MEX", "high", "yoy"), ("851713", "VNM", "high", "yoy")]
     laptops, phones = may
-    assert laptops[1] < -5 and laptops[3] >= -laptops[1] / 2 and laptops[4] == "HS2"
+    assert laptops[1] < -5 and laptops[3] >= -laptops[1] / 2 and laptops[4] == "HS6" and laptops[5] > 10
     assert phones[1] < -5 and phones[2] >= -phones[1] / 2 and phones[4] == "HS6" and phones[5] > 10
     assert phones[6].startswith("Vietnam +") and "China's exports of this line (Comtrade) to Vietnam +" in phones[6]
     assert chapters == [("84", 1), ("85", 1)]  # rolled up into their chapters

@@ -1,7 +1,10 @@
-"""UN Comtrade v1: preview-sized requests, key in a header, empty = not yet, the cap refused, real sample parsed."""
+"""UN Comtrade v1: preview-sized requests, key in a header, empty = not yet, the cap refused, real sample parsed;
+the basket lines fetched cover the basket seed and the rerouting monitor's planted lines."""
 
+import csv
 import json
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -25,6 +28,30 @@ def test_requests_pin_breakdowns_and_fit_the_preview_cap():
         assert params["period"] == "202505" and params["reporterCode"] == "156" and params["flowCode"] == "X,M"
         body = json.loads(sample.render(MAY, name, *next((p, c) for n, p, c in comtrade.PARTS if n == name)))
         assert 0 < body["count"] < comtrade.PREVIEW_CAP  # every answer fits one keyless call
+
+
+def test_every_six_digit_basket_line_and_planted_rerouting_line_is_fetched():
+    """China's side of a basket (marts.commodity_trade_monthly) and the rerouting monitor's line-level evidence
+    (int_china_exports_by_partner) exist only for the HS6 lines the client asks Comtrade for: a line the seed names
+    but the client does not fetch silently leaves China's side of that basket short."""
+    from tradewatch.sample.census import REROUTED
+    from tradewatch.transform import DBT_PROJECT_DIR
+
+    with (DBT_PROJECT_DIR / "seeds" / "commodity_baskets.csv").open(newline="") as seed:
+        named = {(row["basket"], row["hs_code"]) for row in csv.DictReader(seed)}
+    lines = {code for _, code in named if len(code) == 6}
+    assert {"851712", "851713", "854140", "854142", "854143", "842211"} <= lines  # the seed is read
+    fetched = set(comtrade.BASKET_HS6)
+    assert sorted(lines - fetched) == [], "basket seed lines Comtrade is not asked for (add them to BASKET_HS6)"
+    planted = {code for code, _ in REROUTED}
+    assert sorted(planted - fetched) == [], "rerouted sample lines without China-side HS6 evidence"
+    assert len(comtrade.BASKET_HS6) == len(fetched)  # no line asked for twice
+    assert all(len(code) == 6 and code.isdigit() for code in fetched)
+    # the worst case (every partner trades every line both ways) stays under the keyless preview's cap
+    records = len(comtrade.PARTNERS) * 2 * len(comtrade.BASKET_HS6)
+    assert records < comtrade.PREVIEW_CAP
+    source = Path(comtrade.__file__).read_text()
+    assert f"{records} records" in source[source.index("PREVIEW_CAP = "):source.index("PARTS = (")]  # its comment
 
 
 def answer(data, error="") -> bytes:

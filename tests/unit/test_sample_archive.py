@@ -175,3 +175,20 @@ def test_the_rerouting_pattern_moves_only_the_lines_it_names(monkeypatch):
     assert set(exports) == {("851713", 704), ("847130", 484), ("845011", 704), ("841810", 484)}  # 2018's stay moved
     assert sample_comtrade._rerouted_exports(date(2018, 8, 1)) == {}  # nothing before the first step
     assert set(sample_comtrade._rerouted_exports(sept_2019)) == {("845011", 704), ("841810", 484)}
+
+
+def test_comtrade_answers_every_basket_line_in_hs_2022():
+    """The Comtrade sample answers each line the client asks for with its share of the chapter, except the HS 2017
+    lines: the sample is in HS 2022 in every month (it does not model vintages), where those lines do not exist."""
+    from tradewatch.sample import comtrade as sample_comtrade
+    from tradewatch.sources import comtrade
+
+    asked = set(comtrade.BASKET_HS6)
+    assert set(sample_comtrade.HS2017_ONLY) <= asked
+    assert asked - set(sample_comtrade.HS2017_ONLY) == set(sample_comtrade.BASKET_SHARE)
+    body = json.loads(sample_comtrade.render(date(2019, 5, 1), "baskets", tuple(comtrade.PARTNERS),
+                                             ",".join(comtrade.BASKET_HS6)))
+    answered = {r["cmdCode"] for r in body["data"]}
+    assert answered == set(sample_comtrade.BASKET_SHARE) and {r["classificationCode"] for r in body["data"]} == {"H6"}
+    assert body["count"] == len(comtrade.PARTNERS) * 2 * len(answered)
+    assert all(r["primaryValue"] > 0 for r in body["data"])

@@ -13,9 +13,9 @@ from tradewatch.http import ReleaseArchive
 from tradewatch.sample import bls, census, comtrade, gacc, nbs, usitc
 
 #: The archive's layout: raised when a publisher's recorded format or the archive's content changes (3: GACC in the
-#: real site's layout; 4: a deliberate rerouting pattern in Census and Comtrade), so a demo does not replay an
-#: archive an earlier version wrote.
-FORMAT_VERSION = 4
+#: real site's layout; 4: a deliberate rerouting pattern in Census and Comtrade; 5: Comtrade's basket lines cover
+#: every six-digit line of the basket seed), so a demo does not replay an archive an earlier version wrote.
+FORMAT_VERSION = 5
 #: Last month in the default archive (fixed, so the archive does not depend on the day it is generated).
 DEFAULT_START = date(2017, 1, 1)
 DEFAULT_END = date(2026, 9, 1)

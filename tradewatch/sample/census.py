@@ -217,7 +217,7 @@ REROUTED = {  # (HS6 line, Census partner): [(from month, share of China's line 
     ("845011", "5520"): [("2018-09", 0.35), ("2019-01", 0.55), ("2019-06", 0.65)],  # washing machines to Vietnam
     ("841810", "2010"): [("2018-09", 0.30), ("2019-01", 0.50), ("2019-06", 0.60)],  # refrigerator-freezers to Mexico
     ("851713", "5520"): [("2025-04", 0.40), ("2025-06", 0.55)],  # smartphones to Vietnam
-    ("847130", "2010"): [("2025-04", 0.35), ("2025-06", 0.50)],  # laptops to Mexico (no Comtrade HS6 line)
+    ("847130", "2010"): [("2025-04", 0.35), ("2025-06", 0.50)],  # laptops to Mexico
 }
 
 

@@ -2,8 +2,9 @@
 
 Totals are the GACC sample's calendar-month figures (in dollars), so the two China-reported sources agree; HS2
 chapters split them with the chapter profiles of the Census sample; the basket HS6 lines are shares of their
-chapter, and China's exports of a line rerouted to Vietnam or Mexico (sample/census.py REROUTED) rise by most of
-what the US now imports of it from there. Exports are FOB, imports CIF, as Comtrade reports them.
+chapter, in HS 2022 in every month (the sample does not model HS vintages); and China's exports of a line rerouted
+to Vietnam or Mexico (sample/census.py REROUTED) rise by most of what the US now imports of it from there.
+Exports are FOB, imports CIF, as Comtrade reports them.
 """
 
 from __future__ import annotations
@@ -21,9 +22,16 @@ from tradewatch.sources import comtrade as src
 REGION_OF = {842: "United States (US)", 0: "Total", 704: "Vietnam", 484: "Mexico", 344: "Hong Kong, China"}
 # China's exports to the US look like US imports from China, and the other way round; other partners like the world.
 PROFILE = {(842, "X"): "cn_imports", (842, "M"): "cn_exports"}
+#: Each basket line's share of its chapter (every partner and flow): plausible sizes, not real ones.
 BASKET_SHARE = {"280530": 0.05, "284690": 0.08, "850511": 0.01, "854231": 0.03, "854232": 0.01, "848620": 0.01,
                 "851713": 0.15, "870380": 0.04, "890190": 0.30, "841810": 0.02, "845011": 0.01, "120190": 0.6,
-                "880240": 0.5}
+                "880240": 0.5, "847130": 0.25, "842211": 0.005, "950300": 0.40,
+                "854110": 0.002, "854121": 0.001, "854129": 0.003, "854130": 0.0005, "854160": 0.0005, "854190": 0.001,
+                "854141": 0.003, "854149": 0.001, "854151": 0.001, "854159": 0.002, "854142": 0.001, "854143": 0.006}
+#: The sample does not model HS vintages: it is in HS 2022 in every month (as the Census sample, which carries
+#: smartphones as 851713 from 2017), so the client's HS 2017 lines answer nothing, as at Comtrade for months since
+#: 2022.
+HS2017_ONLY = ("851712", "854140", "854150")
 #: China's exports of a rerouted line to the partner grow by this part of what the partner gained in US imports
 #: (parts and kits assembled there, or the goods themselves; FOB against the US's customs value, so not all of it).
 REROUTED_EXPORT_SHARE = 0.7
@@ -67,7 +75,7 @@ def render(month: date, part: str, partners: tuple[int, ...], commodities: str) 
             if part == "baskets":
                 records += [_record(month, partner, flow, code, int(chapters[code[:2]] * BASKET_SHARE[code])
                                     + (rerouted.get((code, partner), 0) if flow == "X" else 0))
-                            for code in src.BASKET_HS6]
+                            for code in src.BASKET_HS6 if code not in HS2017_ONLY]
                 continue
             if "TOTAL" in commodities.split(","):
                 records.append(_record(month, partner, flow, "TOTAL", total))

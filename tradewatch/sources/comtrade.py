@@ -35,13 +35,35 @@ BASE_URL = "https://comtradeapi.un.org/public/v1/preview"  # no key: at most 500
 KEYED_BASE_URL = "https://comtradeapi.un.org/data/v1/get"  # with COMTRADE_API_KEY
 CHINA = 156
 PARTNERS = {842: "USA", 0: "WLD", 704: "VNM", 484: "MEX", 344: "HKG"}
-#: HS6 codes of the commodity baskets (rare earths, magnets, chips, chip tools, phones, EVs, ships, appliances,
-#: soybeans, aircraft).
-BASKET_HS6 = ("280530", "284690", "850511", "854231", "854232", "848620", "851713", "870380", "890190", "841810",
-              "845011", "120190", "880240")
+#: The HS6 lines fetched for China's side of the commodity baskets (dbt_project/seeds/commodity_baskets.csv, every
+#: six-digit line it names, and the main lines under some of its four-digit codes) and of the rerouting monitor (its
+#: China-side evidence: the sample's planted lines, sample/census.py REROUTED). tests/unit/test_comtrade.py fails when
+#: the seed or the planted lines name a line missing here. Comtrade answers in the classification China reported
+#: (HS 2017 to 2021, HS 2022 since), so the lines of both vintages are asked for and only one answers in a month.
+BASKET_HS6 = (
+    "280530", "284690",  # rare earths: the metals; compounds (2846)
+    "850511",  # magnets
+    "854231", "854232",  # semiconductors: processors and memories (8542)
+    "854110", "854121", "854129", "854130", "854160", "854190",  # semiconductors: discretes, piezo crystals, parts
+    "854150",  # semiconductors: other devices, HS 2017 (split into 854151 and 854159 in HS 2022)
+    "854141", "854149", "854151", "854159",  # semiconductors: LEDs, other photosensitive, transducers, other (HS 2022)
+    "854140",  # solar cells: photosensitive devices with PV cells and LEDs, HS 2017 (854141-854149 in HS 2022)
+    "854142", "854143",  # solar cells: PV cells, and modules or panels (HS 2022)
+    "848620",  # chip equipment (8486)
+    "851712",  # smartphones until HS 2022 (telephones for cellular networks): China's phones before 2022
+    "851713",  # smartphones (HS 2022)
+    "847130",  # laptops (and the rerouting monitor's laptops to Mexico)
+    "870380",  # electric vehicles (also the only line of passenger cars, 8703, fetched)
+    "890190",  # ships (8901)
+    "841810", "845011",  # home appliances: refrigerator-freezers (8418), washing machines (8450); both rerouted in 2018
+    "842211",  # home appliances: household dishwashers
+    "120190",  # soybeans (1201)
+    "880240",  # aircraft (8802)
+    "950300",  # toys
+)
 PREVIEW_CAP = 500
 #: (part name, partner codes, cmdCode): HS2 one partner a call (2 flows x ~97 chapters < 500 records), TOTAL and
-#: the basket lines of every partner together (10 and 130 records).
+#: the basket lines of every partner together (5 partners x 2 flows: 10 and 310 records).
 PARTS = (
     *((f"{iso.lower()}_hs2", (code,), "AG2") for code, iso in PARTNERS.items()),
     ("partner_totals", tuple(PARTNERS), "TOTAL"),
