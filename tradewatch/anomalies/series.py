@@ -8,7 +8,7 @@ January-February as one period for the same reason, and those combined periods a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -146,17 +146,32 @@ SERIES_SQL = """
     SELECT 'mirror_gap', NULL, NULL, NULL, direction, period_month, months_in_period,
            importer_reported_usd::DOUBLE / nullif(exporter_reported_usd, 0), NULL, NULL, is_synthetic
     FROM marts.mirror_gap_monthly
-    ORDER BY 1, 2, 3, 4, 5, 6
 """
+#: The series of the groups (domain, reporter, partner, flow: what `vanished` compares) with a point covering one
+#: of the months given (China's January-February covers both): an incremental scan reads only their history.
+TOUCHED_SQL = f"""
+    WITH every AS ({SERIES_SQL}),
+    touched AS (
+        SELECT DISTINCT domain, reporter_iso3, partner_iso3, flow FROM every, unnest(?::DATE[]) AS m(month)
+        WHERE m.month >= every.period_month
+          AND m.month < every.period_month + to_months(coalesce(every.months_in_period, 1))
+    )
+    SELECT every.* FROM every JOIN touched t
+      ON every.domain = t.domain AND every.reporter_iso3 IS NOT DISTINCT FROM t.reporter_iso3
+     AND every.partner_iso3 IS NOT DISTINCT FROM t.partner_iso3 AND every.flow IS NOT DISTINCT FROM t.flow
+"""
+ORDER = " ORDER BY 1, 2, 3, 4, 5, 6"
 
 
-def load_series(con: duckdb.DuckDBPyConnection) -> list[Series]:
-    """Every series in the marts, read with one query."""
+def load_series(con: duckdb.DuckDBPyConnection, months: Collection[date] | None = None) -> list[Series]:
+    """Every series in the marts, read with one query; or, given `months`, only the groups of series with a point
+    in one of them (TOUCHED_SQL)."""
     grouped: dict[tuple, list] = {}
-    for domain, reporter, partner, flow, code, period, months, value, bilateral, extra, synthetic in \
-            con.execute(SERIES_SQL).fetchall():
+    query = con.execute(SERIES_SQL + ORDER) if months is None else con.execute(TOUCHED_SQL + ORDER, [list(months)])
+    for domain, reporter, partner, flow, code, period, months_in, value, bilateral, extra, synthetic in \
+            query.fetchall():
         key = (domain, reporter, partner, flow, code, extra if domain == "chapter" else None)
-        grouped.setdefault(key, []).append((Point(period, value, months or 1, bilateral), extra, synthetic))
+        grouped.setdefault(key, []).append((Point(period, value, months_in or 1, bilateral), extra, synthetic))
     out = []
     for (domain, reporter, partner, flow, code, _), rows in grouped.items():
         points = [r[0] for r in rows]
