@@ -21,12 +21,12 @@ PARTS = "SELECT * FROM detector.anomaly_contributions ORDER BY ALL"
 
 
 def warehouse(tmp_path) -> duckdb.DuckDBPyConnection:
-    """The marts of test_anomalies (US-reported totals falling in spring 2025), China's side falling too, two US
-    import chapters, and audit.builds with the full build that made them."""
+    """The marts of test_anomalies (US-reported totals falling in spring 2025), China's side falling too (and
+    already published for June), two US import chapters, and the audit tables of the full build that made them."""
     con = marts_with_a_shock(tmp_path)
-    china = monthly(date(2017, 1, 1), date(2025, 5, 1), level=30e9, seed=11,
-                    shocks={date(2025, 4, 1): 0.7, date(2025, 5, 1): 0.6})
-    con.executemany("INSERT INTO marts.trade_balance_monthly VALUES ('CHN', 'USA', ?, 1, ?, 1000, false)",
+    china = monthly(date(2017, 1, 1), JUNE, level=30e9, seed=11,
+                    shocks={date(2025, 4, 1): 0.7, date(2025, 5, 1): 0.6, JUNE: 0.6})
+    con.executemany("INSERT INTO marts.trade_balance_monthly VALUES ('CHN', 'USA', ?, 1, ?, 1000, false, 'gacc')",
                     [(p.period, int(p.value)) for p in china])
     for code, level in (("85", 8e9), ("61", 2e9)):
         con.executemany("INSERT INTO marts.trade_monthly VALUES ('USA', 'CHN', 'import', 'HS2', ?, ?, 1, ?, "
@@ -34,20 +34,24 @@ def warehouse(tmp_path) -> duckdb.DuckDBPyConnection:
                                              for p in monthly(date(2017, 1, 1), date(2025, 5, 1), level=level)])
     con.execute("CREATE SCHEMA audit")
     con.execute("CREATE TABLE audit.builds (started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, mode VARCHAR "
-                "NOT NULL, periods VARCHAR[])")
+                "NOT NULL, periods VARCHAR[], datasets VARCHAR[])")
+    con.execute("CREATE TABLE audit.releases AS SELECT * FROM (VALUES ('census_imports_hs', 'census'), "
+                "('gacc_trade_by_country', 'gacc')) r(dataset, source)")
     build(con, "full", [], datetime(2026, 7, 1))
     return con
 
 
-def build(con: duckdb.DuckDBPyConnection, mode: str, periods: list[str], at: datetime, finished: bool = True) -> None:
-    con.execute("INSERT INTO audit.builds VALUES (?, ?, ?, ?)", [at, at if finished else None, mode, periods])
+def build(con: duckdb.DuckDBPyConnection, mode: str, periods: list[str], at: datetime, finished: bool = True,
+          datasets: tuple[str, ...] = ("census_imports_hs",)) -> None:
+    con.execute("INSERT INTO audit.builds VALUES (?, ?, ?, ?, ?)", [at, at if finished else None, mode, periods,
+                                                                     list(datasets)])
 
 
 def june_published(con: duckdb.DuckDBPyConnection) -> None:
     """Census's June: US imports from China fall again (the totals), chapter 61 is not reported (vanished) and the
-    build that rebuilt the month is recorded; China's side has no June yet."""
+    build that rebuilt the month is recorded; China's side (GACC) had its June already."""
     con.execute(f"INSERT INTO marts.trade_balance_monthly VALUES ('USA', 'CHN', '{JUNE}', 1, 11000000000, "
-                "15000000000, true)")
+                "15000000000, true, 'census')")
     con.execute(f"INSERT INTO marts.trade_monthly VALUES ('USA', 'CHN', 'import', 'HS2', '85', '{JUNE}', 1, "
                 "3000000000, 'census', false)")
     build(con, "incremental", ["2025-06"], datetime(2026, 8, 1))
@@ -72,7 +76,7 @@ def test_an_incremental_scan_judges_the_changed_series_and_equals_a_full_scan(tm
     # the changed series are judged again: June's fall, and chapter 61 gone from a group that reported June
     assert {(a.series.series_id, a.period, a.method) for a in found if a.period == JUNE} >= {
         ("total:USA:CHN:import", JUNE, "yoy+robust_z"), ("chapter:USA:CHN:import:61:census", JUNE, "vanished")}
-    assert not any(s.startswith("total:CHN:") for s in judged)  # China's side had no changed month
+    assert not any(s.startswith("total:CHN:") for s in judged)  # China's June is GACC's, unchanged
     after = dict(rows(con, "SELECT anomaly_id, detected_at FROM detector.anomaly_findings"))
     assert {a: after[a] for a in china} == {a: detected[a] for a in china}  # kept as they were, not re-detected
     assert rows(con, "SELECT mode, months FROM detector.scans ORDER BY scanned_at") == [

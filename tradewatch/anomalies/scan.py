@@ -3,8 +3,9 @@ the contributions, written to the detector's tables in one transaction. dbt then
 (tradewatch.transform.build_anomalies).
 
 The refresh's scan (`scan_changed`) judges only the series whose periods changed since the last scan: the months the
-builds since then rebuilt (audit.builds), and every series of a group with a point in one of them (a series' findings
-depend on its own history and, for `vanished`, on its group's latest month). The other findings are kept as they
+builds since then rebuilt and the publishers of the datasets they read (audit.builds, audit.releases), and every
+series of a group with a point from one of those publishers in one of those months (a series' findings depend on its
+own history and, for `vanished`, on its group's latest month). The other findings are kept as they
 were: the result is the one a full scan would give. A full build, a first scan, or other rules, events or detector
 code than the last scan's mean a full scan."""
 
@@ -58,11 +59,11 @@ def scan_changed(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[Anomaly]:
     """The refresh's scan: only the series with a changed period since the last scan (the module's doc has how it
     stays equal to a full scan), or every series when that cannot be known. Returns what this scan found (the
     findings of the series it did not judge are kept: `findings.by_severity` counts them all)."""
-    months, why = changed_months(con, rules)
+    months, publishers, why = changes(con, rules)
     if months is None:
         log.info("anomaly scan: full (%s)", why)
         return scan(con, rules)
-    chosen = load_series(con, months)
+    chosen = load_series(con, months, publishers)
     found = _judge(con, rules, chosen, chosen, releases=True)
     parts = contributions(con, found)
     groups = {findings.group_key(s.domain, s.reporter, s.partner, s.flow) for s in chosen}
@@ -73,25 +74,36 @@ def scan_changed(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[Anomaly]:
 
 
 def changed_months(con: duckdb.DuckDBPyConnection, rules: Rules) -> tuple[list[date] | None, str]:
-    """The months rebuilt since the last recorded scan (audit.builds), or None (and why) when a full scan is due:
-    no scan recorded, a full or unfinished build since, or other rules, events or detector code."""
+    """The months rebuilt since the last recorded scan, or None (and why) when a full scan is due."""
+    months, _, why = changes(con, rules)
+    return months, why
+
+
+def changes(con: duckdb.DuckDBPyConnection, rules: Rules) -> tuple[list[date] | None, list[str], str]:
+    """The months rebuilt since the last recorded scan (audit.builds) and the publishers of the datasets those
+    builds read (audit.releases), or None (and why) when a full scan is due: no scan recorded, a full or unfinished
+    build since, or other rules, events or detector code."""
     if not _exists(con, "audit", "builds") or not _exists(con, findings.SCHEMA, "scans"):
-        return None, "no earlier scan recorded"
+        return None, [], "no earlier scan recorded"
     last = con.execute(f"SELECT last_build, fingerprint FROM {findings.SCHEMA}.scans ORDER BY scanned_at DESC "
                        "LIMIT 1").fetchall()
     if not last:
-        return None, "no earlier scan recorded"
+        return None, [], "no earlier scan recorded"
     last_build, fingerprint = last[0]
     if fingerprint != _state(con, rules)[1]:
-        return None, "the rules, the events or the detector changed since the last scan"
-    builds = con.execute("SELECT mode, finished_at IS NOT NULL, periods FROM audit.builds WHERE started_at > "
-                         "coalesce(?, TIMESTAMP '-infinity') ORDER BY started_at", [last_build]).fetchall()
+        return None, [], "the rules, the events or the detector changed since the last scan"
+    builds = con.execute("SELECT mode, finished_at IS NOT NULL, periods, datasets FROM audit.builds WHERE "
+                         "started_at > coalesce(?, TIMESTAMP '-infinity') ORDER BY started_at", [last_build]).fetchall()
     if last_build is None and builds:
-        return None, "the marts were built before the last scan recorded its build"
-    if any(mode != "incremental" or not finished for mode, finished, _ in builds):
-        return None, "a full or unfinished build since the last scan"
-    months = sorted({date.fromisoformat(f"{p}-01") for _, _, periods in builds for p in periods or ()})
-    return months, f"{len(builds)} build(s), {len(months)} month(s) changed since the last scan"
+        return None, [], "the marts were built before the last scan recorded its build"
+    if any(mode != "incremental" or not finished for mode, finished, _, _ in builds):
+        return None, [], "a full or unfinished build since the last scan"
+    months = sorted({date.fromisoformat(f"{p}-01") for _, _, periods, _ in builds for p in periods or ()})
+    datasets = sorted({d for *_, names in builds for d in names or ()})
+    publishers = [p for (p,) in con.execute("SELECT DISTINCT source FROM audit.releases WHERE list_contains(?, "
+                                            "dataset) ORDER BY 1", [datasets]).fetchall()]
+    return months, publishers, (f"{len(builds)} build(s) since the last scan: {len(months)} month(s) of "
+                                f"{', '.join(publishers) or 'no publisher'}")
 
 
 def _judge(con: duckdb.DuckDBPyConnection, rules: Rules, every: Sequence[Series], chosen: Sequence[Series], *,
