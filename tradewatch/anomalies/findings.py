@@ -1,8 +1,9 @@
 """The detector's raw findings: two tables in schema `detector` that dbt reads as a source and turns into the public
 mart `marts.anomalies` (typed, documented, tested like every other mart).
 
-A scan replaces them in one transaction, so dbt never reads half a scan. `bootstrap` creates them empty with the
-warehouse, so a `dbt build` by hand works before the first scan.
+A scan replaces them in one transaction, so dbt never reads half a scan, and records itself in a third table,
+`detector.scans` (not a dbt source): the build it saw, from which the next refresh's scan judges only what changed.
+`bootstrap` creates them empty with the warehouse, so a `dbt build` by hand works before the first scan.
 """
 
 from __future__ import annotations
