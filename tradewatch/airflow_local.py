@@ -47,6 +47,7 @@ def _run(args: list[str], env: dict[str, str], log_path: Path, on_line: Callable
          timeout: float | None = None) -> int:
     """Run `airflow ARGS` in the data directory, appending its output to log_path; kill it after `timeout` s."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    Path(env["TRADEWATCH_DATA_DIR"]).mkdir(parents=True, exist_ok=True)  # its working directory
     with open(log_path, "a") as log, subprocess.Popen(
         [_airflow(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         cwd=env["TRADEWATCH_DATA_DIR"],

@@ -365,6 +365,29 @@ def last_finished_build(con: duckdb.DuckDBPyConnection) -> tuple[list[str] | Non
     return models, json.loads(fingerprints) if fingerprints else {}
 
 
+def latest_build_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the latest build (finished or not) started; None before the first or before the first migration."""
+    if not schema_version(con):
+        return None
+    return con.execute("SELECT max(started_at) FROM audit.builds").fetchall()[0][0]
+
+
+def builds_since(con: duckdb.DuckDBPyConnection, since: datetime | None) -> list[tuple[str, bool, list[Month],
+                                                                                        list[str]]]:
+    """(mode, finished, months rebuilt, datasets read) of every build started after `since` (all when None), in
+    order."""
+    rows = con.execute("SELECT mode, finished_at IS NOT NULL, periods, datasets FROM audit.builds WHERE "
+                       "started_at > coalesce(?, TIMESTAMP '-infinity') ORDER BY started_at", [since]).fetchall()
+    return [(mode, finished, [Month.of(p) for p in periods or ()], list(datasets or ()))
+            for mode, finished, periods, datasets in rows]
+
+
+def publishers_of(con: duckdb.DuckDBPyConnection, datasets: Iterable[str]) -> list[str]:
+    """The publishers (audit.releases.source) of the releases of these datasets, in order."""
+    return [p for (p,) in con.execute("SELECT DISTINCT source FROM audit.releases WHERE list_contains(?, dataset) "
+                                      "ORDER BY 1", [list(datasets)]).fetchall()]
+
+
 def start_build(con: duckdb.DuckDBPyConnection, mode: str, periods: Sequence[Month], fingerprint: str, reason: str,
                 datasets: Sequence[str], models: Sequence[str]) -> datetime:
     """Record a build about to run (finished_at null until `finish_build`); return its start, which names it."""

@@ -194,12 +194,14 @@ def build(settings: Settings, full: bool = False) -> dict:
 
 
 def scan_anomalies(settings: Settings) -> dict:
-    """Scan every series in the marts (the detector writes its findings), then build marts.anomalies from them."""
+    """Scan the series with a changed period since the last scan (every series after a full build; the detector
+    writes its findings), then build marts.anomalies from them. The counts are of all the findings."""
     with open_warehouse(settings.duckdb_path) as con:
-        found = anomalies.scan_anomalies(con, anomalies.rules_from(settings))
+        anomalies.scan_changed(con, anomalies.rules_from(settings))
+        found = anomalies.by_severity(con)
     transform.build_anomalies(settings)
-    counts = {s: sum(a.severity == s for a in found) for s in anomalies.SEVERITIES}
-    return {"anomalies": len(found), **counts}
+    counts = {s: found.get(s, 0) for s in anomalies.SEVERITIES}
+    return {"anomalies": sum(counts.values()), **counts}
 
 
 def send_alerts(settings: Settings) -> dict:

@@ -125,3 +125,47 @@ def test_an_incremental_build_tests_the_months_it_rebuilt_and_a_failed_one_is_fo
         assert con.execute("SELECT mode, periods, finished_at IS NOT NULL FROM audit.builds ORDER BY started_at"
                            ).fetchall() == [("full", [], True), ("incremental", [date(2025, 5, 1)], False),
                                             ("full", [], True)]
+
+
+def test_the_refresh_scan_judges_only_the_changed_series_and_gives_a_full_scan_marts_anomalies(tmp_path,
+                                                                                              small_archive):
+    """After a month of US imports only, the scan judges the series of the groups with that month (the others keep
+    their findings as they were) and marts.anomalies is exactly what a full scan gives."""
+    from tradewatch import anomalies
+    from tradewatch.warehouse import open_warehouse
+
+    settings = make_settings(tmp_path / "data", TRADEWATCH_ARCHIVE_DIR=str(small_archive))
+    for dataset in pipeline.DATASETS:  # everything but US imports' June
+        pipeline.fetch(settings, dataset, MONTHS[:-1] if dataset == "census_imports_hs" else MONTHS)
+        pipeline.load(settings, dataset)
+        pipeline.validate(settings, dataset)
+    pipeline.build(settings)
+    pipeline.scan_anomalies(settings)
+    mart = "SELECT * EXCLUDE (detected_at) FROM marts.anomalies ORDER BY anomaly_id"
+    detected = "SELECT anomaly_id, series_id, detected_at FROM marts.anomalies"
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        before = con.execute(detected).fetchall()
+    pipeline.fetch(settings, "census_imports_hs", MONTHS[-1:])
+    pipeline.load(settings, "census_imports_hs")
+    pipeline.validate(settings, "census_imports_hs")
+    assert pipeline.build(settings)["built"] == "incremental"
+    counts = pipeline.scan_anomalies(settings)
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        scans = con.execute("SELECT mode, months, series FROM detector.scans ORDER BY scanned_at").fetchall()
+        incremental = con.execute(mart).fetchall()
+        assert con.execute("SELECT count(*) FROM marts.anomalies").fetchall()[0][0] == counts["anomalies"]
+        after = {a: at for a, _, at in con.execute(detected).fetchall()}
+        judged = {s.series_id for s in anomalies.load_series(con, [date(2025, 6, 1)], ["census"])}
+    assert [(mode, months) for mode, months, _ in scans] == [("full", None), ("incremental", [date(2025, 6, 1)])]
+    assert 0 < scans[1][2] == len(judged) < scans[0][2]
+    # the findings of the series not judged are kept as they were; those of the judged series are new
+    assert all(after[a] == at for a, series, at in before if series not in judged and not series.startswith("rel"))
+    assert all(after.get(a) != at for a, series, at in before if series in judged)
+    assert any(series in judged for _, series, _ in before)  # some judged again
+    assert any(series not in judged for _, series, _ in before)  # some kept
+
+    with open_warehouse(settings.duckdb_path) as con:  # the same marts, scanned in full
+        anomalies.scan_anomalies(con, anomalies.rules_from(settings))
+    transform.build_anomalies(settings)
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        assert con.execute(mart).fetchall() == incremental

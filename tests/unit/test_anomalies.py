@@ -190,22 +190,23 @@ def marts_with_a_shock(tmp_path) -> duckdb.DuckDBPyConnection:
                    125.0 AS rate_after_pct, 'all' AS hs_scope, NULL AS affected_baskets, false AS is_alternative""")
     con.execute("""CREATE TABLE marts.trade_balance_monthly (reporter_iso3 VARCHAR, partner_iso3 VARCHAR,
                    period_month DATE, months_in_period INTEGER, exports_usd BIGINT, imports_usd BIGINT,
-                   is_synthetic BOOLEAN)""")
+                   is_synthetic BOOLEAN, source VARCHAR)""")
     imports = monthly(date(2017, 1, 1), date(2025, 5, 1), shocks=SHOCK)
     exports = monthly(date(2017, 1, 1), date(2025, 5, 1), level=12e9, seed=3)
-    con.executemany("INSERT INTO marts.trade_balance_monthly VALUES ('USA', 'CHN', ?, 1, ?, ?, true)",
+    con.executemany("INSERT INTO marts.trade_balance_monthly VALUES ('USA', 'CHN', ?, 1, ?, ?, true, 'census')",
                     [(i.period, int(e.value), int(i.value)) for i, e in zip(imports, exports, strict=True)])
     con.execute("""CREATE TABLE marts.trade_monthly (reporter_iso3 VARCHAR, partner_iso3 VARCHAR, flow VARCHAR,
                    hs_level VARCHAR, hs_code VARCHAR, period_month DATE, months_in_period INTEGER, value_usd BIGINT,
                    source VARCHAR, is_synthetic BOOLEAN)""")
     con.execute("""CREATE TABLE marts.commodity_trade_monthly (basket VARCHAR, reporter_iso3 VARCHAR,
                    partner_iso3 VARCHAR, flow VARCHAR, period_month DATE, value_usd BIGINT,
-                   share_of_bilateral_pct DOUBLE, is_synthetic BOOLEAN, months_in_period INTEGER)""")
+                   share_of_bilateral_pct DOUBLE, is_synthetic BOOLEAN, months_in_period INTEGER, source VARCHAR)""")
     con.execute("""CREATE TABLE marts.prices_monthly (country_iso3 VARCHAR, series_code VARCHAR, period_month DATE,
-                   index_value DOUBLE, value_kind VARCHAR, series_name VARCHAR, is_synthetic BOOLEAN)""")
+                   index_value DOUBLE, value_kind VARCHAR, series_name VARCHAR, is_synthetic BOOLEAN,
+                   source VARCHAR)""")
     con.execute("""CREATE TABLE marts.mirror_gap_monthly (direction VARCHAR, period_month DATE,
                    months_in_period INTEGER, exporter_reported_usd BIGINT, importer_reported_usd BIGINT,
-                   is_synthetic BOOLEAN)""")
+                   is_synthetic BOOLEAN, exporter_source VARCHAR, importer_source VARCHAR)""")
     return con
 
 
@@ -252,7 +253,7 @@ def test_china_reported_baskets_from_gacc_are_scanned_as_combined_periods(tmp_pa
             if period >= date(2025, 4, 1):
                 value *= 0.4  # export controls
             rows.append(("rare_earths", "CHN", "WLD", "export", period, int(value), 5.0, False, 2 if month == 1 else 1))
-    con.executemany("INSERT INTO marts.commodity_trade_monthly VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO marts.commodity_trade_monthly VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'gacc')", rows)
     found = [a for a in scan_anomalies(con, RULES) if a.series.domain == "basket"]
     assert [a.period for a in found] == [date(2025, 4, 1), date(2025, 5, 1)]
     assert found[0].series.series_id == "basket:CHN:WLD:export:rare_earths"

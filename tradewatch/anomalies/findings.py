@@ -1,13 +1,15 @@
 """The detector's raw findings: two tables in schema `detector` that dbt reads as a source and turns into the public
 mart `marts.anomalies` (typed, documented, tested like every other mart).
 
-A scan replaces them in one transaction, so dbt never reads half a scan. `bootstrap` creates them empty with the
-warehouse, so a `dbt build` by hand works before the first scan.
+A scan replaces them in one transaction, so dbt never reads half a scan, and records itself in a third table,
+`detector.scans` (not a dbt source): the build it saw, from which the next refresh's scan judges only what changed.
+`bootstrap` creates them empty with the warehouse, so a `dbt build` by hand works before the first scan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
@@ -33,18 +35,46 @@ CONTRIBUTIONS_COLUMNS = """
     label VARCHAR NOT NULL, value_usd DOUBLE, value_year_ago_usd DOUBLE, change_usd DOUBLE NOT NULL,
     share_pct DOUBLE, rank INTEGER NOT NULL"""
 TABLES = {"anomaly_findings": FINDINGS_COLUMNS, "anomaly_contributions": CONTRIBUTIONS_COLUMNS}
+#: One row per scan that left the findings as a full scan would (full, or incremental): the next refresh's scan
+#: judges only what the builds started after `last_build` changed (tradewatch.anomalies.scan.changed_months).
+SCANS_COLUMNS = """
+    scanned_at TIMESTAMP NOT NULL, mode VARCHAR NOT NULL, last_build TIMESTAMP, fingerprint VARCHAR NOT NULL,
+    months DATE[], series INTEGER NOT NULL, anomalies INTEGER NOT NULL"""
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Which findings a scan replaces: all (None), those of some series, or those of whole groups of series (the
+    detector's `vanished` rule compares a series with its group) and the release checks."""
+
+    series_ids: Collection[str] = ()
+    groups: Collection[str] = ()  # group_key()s
+    releases: bool = False
+
+
+def group_key(domain: str, reporter: str | None, partner: str | None, flow: str | None) -> str:
+    """The series a `vanished` finding compares (tradewatch.anomalies.detection.vanished), as one string."""
+    return "|".join((domain, reporter or "", partner or "", flow or ""))
+
+
+_GROUP_SQL = "domain || '|' || coalesce(reporter_iso3, '') || '|' || coalesce(partner_iso3, '') || '|' || " \
+    "coalesce(flow, '')"
 
 
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
     """Create the detector's schema and tables if missing (empty): dbt's source exists before the first scan."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    for table, columns in TABLES.items():
+    for table, columns in {**TABLES, "scans": SCANS_COLUMNS}.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table} ({columns})")
 
 
 def write(con: duckdb.DuckDBPyConnection, found: Sequence[Anomaly], contributions: Sequence[Contribution],
-          series_ids: Collection[str] | None = None) -> None:
-    """Replace the findings in one transaction: all of them, or only those of `series_ids` (a partial scan)."""
+          series_ids: Collection[str] | None = None, *, replace: Replace | None = None,
+          scan: tuple | None = None) -> None:
+    """Replace the findings in one transaction: all of them, or only those of `series_ids` or `replace` (a partial
+    scan); `scan` (mode, last_build, fingerprint, months, series) is recorded with them when given."""
+    if series_ids is not None:
+        replace = Replace(series_ids=series_ids)
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = [_row(a, now) for a in found]
     parts = [(c.anomaly_id, c.level, c.code, c.parent_code, c.label, c.value, c.value_year_ago, c.change_usd,
@@ -52,21 +82,33 @@ def write(con: duckdb.DuckDBPyConnection, found: Sequence[Anomaly], contribution
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        if series_ids is None:
+        if replace is None:
             for table, columns in TABLES.items():  # the current layout, whatever an earlier version left
                 con.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{table}")
                 con.execute(f"CREATE TABLE {SCHEMA}.{table} ({columns})")
         else:
-            ids = list(series_ids)
+            which = (f"list_contains(?, series_id) OR list_contains(?, {_GROUP_SQL})"
+                     + (" OR domain = 'release'" if replace.releases else ""))
+            args = [list(replace.series_ids), list(replace.groups)]
             con.execute(f"DELETE FROM {SCHEMA}.anomaly_contributions WHERE anomaly_id IN (SELECT anomaly_id FROM "
-                        f"{SCHEMA}.anomaly_findings WHERE list_contains(?, series_id))", [ids])
-            con.execute(f"DELETE FROM {SCHEMA}.anomaly_findings WHERE list_contains(?, series_id)", [ids])
+                        f"{SCHEMA}.anomaly_findings WHERE {which})", args)
+            con.execute(f"DELETE FROM {SCHEMA}.anomaly_findings WHERE {which}", args)
         insert_rows(con, f"{SCHEMA}.anomaly_findings", rows)
         insert_rows(con, f"{SCHEMA}.anomaly_contributions", parts)
+        if scan is not None:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.scans ({SCANS_COLUMNS})")
+            mode, last_build, fingerprint, months, series = scan
+            con.execute(f"INSERT INTO {SCHEMA}.scans VALUES (?, ?, ?, ?, ?, ?, (SELECT count(*) FROM "
+                        f"{SCHEMA}.anomaly_findings))", [now, mode, last_build, fingerprint, months, series])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def by_severity(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The findings as they stand (all series, whether this scan judged them or an earlier one), by severity."""
+    return dict(con.execute(f"SELECT severity, count(*) FROM {SCHEMA}.anomaly_findings GROUP BY 1").fetchall())
 
 
 def _row(a: Anomaly, now: datetime) -> tuple:

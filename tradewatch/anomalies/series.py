@@ -8,7 +8,7 @@ January-February as one period for the same reason, and those combined periods a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -122,12 +122,12 @@ _BY = {"USA": "US-reported", "CHN": "China-reported"}
 SERIES_SQL = """
     SELECT 'total' AS domain, reporter_iso3, partner_iso3, f.flow, 'TOTAL' AS code, period_month, months_in_period,
            CASE f.flow WHEN 'export' THEN exports_usd ELSE imports_usd END::DOUBLE AS value, NULL::DOUBLE AS bilateral,
-           NULL AS extra, is_synthetic
+           NULL AS extra, is_synthetic, [source] AS sources
     FROM marts.trade_balance_monthly, (VALUES ('export'), ('import')) f(flow)
     WHERE (reporter_iso3, partner_iso3) IN (('USA', 'CHN'), ('CHN', 'USA'))
     UNION ALL
     SELECT 'chapter', c.reporter_iso3, c.partner_iso3, c.flow, c.hs_code, c.period_month, c.months_in_period,
-           c.value_usd::DOUBLE, t.value_usd::DOUBLE, c.source, c.is_synthetic
+           c.value_usd::DOUBLE, t.value_usd::DOUBLE, c.source, c.is_synthetic, [c.source]
     FROM marts.trade_monthly c
     LEFT JOIN (SELECT reporter_iso3, partner_iso3, flow, period_month, source, sum(value_usd) AS value_usd
                FROM marts.trade_monthly WHERE hs_level = 'HS2' GROUP BY ALL) t
@@ -135,28 +135,49 @@ SERIES_SQL = """
     WHERE c.hs_level = 'HS2' AND (c.reporter_iso3, c.partner_iso3) IN (('USA', 'CHN'), ('CHN', 'USA'))
     UNION ALL
     SELECT 'basket', reporter_iso3, partner_iso3, flow, basket, period_month, months_in_period, value_usd::DOUBLE,
-           CASE WHEN share_of_bilateral_pct > 0 THEN value_usd * 100 / share_of_bilateral_pct END, NULL, is_synthetic
+           CASE WHEN share_of_bilateral_pct > 0 THEN value_usd * 100 / share_of_bilateral_pct END, NULL, is_synthetic,
+           [source]
     FROM marts.commodity_trade_monthly
     WHERE (reporter_iso3, partner_iso3) IN (('USA', 'CHN'), ('CHN', 'USA'), ('CHN', 'WLD'))
     UNION ALL
     SELECT 'price', country_iso3, NULL, NULL, series_code, period_month, 1, index_value, NULL,
-           value_kind || '|' || coalesce(series_name, series_code), is_synthetic
+           value_kind || '|' || coalesce(series_name, series_code), is_synthetic, [source]
     FROM marts.prices_monthly
     UNION ALL
     SELECT 'mirror_gap', NULL, NULL, NULL, direction, period_month, months_in_period,
-           importer_reported_usd::DOUBLE / nullif(exporter_reported_usd, 0), NULL, NULL, is_synthetic
+           importer_reported_usd::DOUBLE / nullif(exporter_reported_usd, 0), NULL, NULL, is_synthetic,
+           [exporter_source, importer_source]
     FROM marts.mirror_gap_monthly
-    ORDER BY 1, 2, 3, 4, 5, 6
 """
+#: The series of the groups (domain, reporter, partner, flow: what `vanished` compares) with a point from one of
+#: the publishers given covering one of the months given (China's January-February covers both): an incremental
+#: scan reads only their history.
+TOUCHED_SQL = f"""
+    WITH every AS ({SERIES_SQL}),
+    touched AS (
+        SELECT DISTINCT domain, reporter_iso3, partner_iso3, flow FROM every, unnest(?::DATE[]) AS m(month)
+        WHERE m.month >= every.period_month
+          AND m.month < every.period_month + to_months(coalesce(every.months_in_period, 1))
+          AND list_has_any(every.sources, ?::VARCHAR[])
+    )
+    SELECT every.* FROM every JOIN touched t
+      ON every.domain = t.domain AND every.reporter_iso3 IS NOT DISTINCT FROM t.reporter_iso3
+     AND every.partner_iso3 IS NOT DISTINCT FROM t.partner_iso3 AND every.flow IS NOT DISTINCT FROM t.flow
+"""
+ORDER = " ORDER BY 1, 2, 3, 4, 5, 6"
 
 
-def load_series(con: duckdb.DuckDBPyConnection) -> list[Series]:
-    """Every series in the marts, read with one query."""
+def load_series(con: duckdb.DuckDBPyConnection, months: Collection[date] | None = None,
+                publishers: Collection[str] = ()) -> list[Series]:
+    """Every series in the marts, read with one query; or, given `months`, only the groups of series with a point
+    from one of `publishers` in one of them (TOUCHED_SQL)."""
     grouped: dict[tuple, list] = {}
-    for domain, reporter, partner, flow, code, period, months, value, bilateral, extra, synthetic in \
-            con.execute(SERIES_SQL).fetchall():
+    query = con.execute(SERIES_SQL + ORDER) if months is None else \
+        con.execute(TOUCHED_SQL + ORDER, [list(months), list(publishers)])
+    for domain, reporter, partner, flow, code, period, months_in, value, bilateral, extra, synthetic, _ in \
+            query.fetchall():
         key = (domain, reporter, partner, flow, code, extra if domain == "chapter" else None)
-        grouped.setdefault(key, []).append((Point(period, value, months or 1, bilateral), extra, synthetic))
+        grouped.setdefault(key, []).append((Point(period, value, months_in or 1, bilateral), extra, synthetic))
     out = []
     for (domain, reporter, partner, flow, code, _), rows in grouped.items():
         points = [r[0] for r in rows]
