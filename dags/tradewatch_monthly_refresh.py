@@ -1,9 +1,10 @@
 """
 ### tradewatch monthly refresh
 
-Fetch the month's official releases (live, or replayed from the release archive), land the raw bytes, load them
-into `raw` as pending vintages, validate each with its Great Expectations suite (write, audit, publish), rebuild
-the dbt marts, scan every series for anomalies (dbt then builds marts.anomalies from the findings), send the new
+Bring the warehouse's audit layout up to date (migrate), fetch the month's official releases (live, or replayed
+from the release archive), land the raw bytes, load them into `raw` as pending vintages, validate them with their
+Great Expectations suites (write, audit, publish), rebuild the dbt marts, scan the series with a changed month for
+anomalies (every series after a full build; dbt then builds marts.anomalies from the findings), send the new
 ones to the alert channels once (one message per channel, grouped into stories), publish the marts for readers
 (DuckDB snapshot, Parquet, PostgreSQL, HTML report) only after all of that succeeded, and log a summary of the
 run (what was loaded, validated and built; where the snapshot and the report are).
