@@ -23,13 +23,24 @@ import requests
 
 from tradewatch.errors import ConfigurationError, PublisherUnavailable
 from tradewatch.redact import guard_third_party_logs, redact
-from tradewatch.settings import HttpPolicy
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Set by the replay transport on answers from a synthetic archive, so synthetic data is labelled downstream.
 SYNTHETIC_HEADER = "X-Tradewatch-Synthetic"
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """How the live transport waits, retries and paces itself (settings.http, from TRADEWATCH_HTTP_*)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+    max_backoff_seconds: float = 120.0
+    min_interval_seconds: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Protocol
 
 from tradewatch import stories
 from tradewatch.errors import TradewatchError
 from tradewatch.redact import redact
 from tradewatch.settings import AlertSettings, Secret
+from tradewatch.stories import Alert
 
 log = logging.getLogger("tradewatch.alerts")
 
@@ -36,16 +37,6 @@ MORE_QUERY = ("SELECT period_label, severity, series_label, change_pct, top_cont
 
 class NotifierError(TradewatchError):
     """A channel could not deliver; the alerts stay pending."""
-
-
-@dataclass(frozen=True)
-class Alert:
-    key: str  # what makes it the same alert on the next run (an anomaly id, a release id)
-    kind: str  # anomaly | quarantine | task_failure
-    severity: str  # info | warning | critical
-    title: str  # one line: what happened
-    text: str  # the message: by how much, since when, the likely cause, the query to see it
-    fields: dict[str, Any] = field(default_factory=dict)  # structured, for the JSON webhook
 
 
 class Channel(Protocol):

@@ -30,6 +30,7 @@ from tradewatch.locations import VARIABLES, Shipped, shipped_dir
 from tradewatch.periods import parse_month
 
 if TYPE_CHECKING:  # the registry loads DuckDB: get_settings imports it when called, never at import time
+    from tradewatch.http import HttpPolicy
     from tradewatch.sources.base import Publisher
 
 
@@ -57,16 +58,6 @@ class Secret:
         return "Secret(***)" if self._value else "Secret(None)"
 
     __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class HttpPolicy:
-    connect_timeout: float = 10.0
-    read_timeout: float = 120.0
-    max_attempts: int = 5
-    backoff_seconds: float = 2.0
-    max_backoff_seconds: float = 120.0
-    min_interval_seconds: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -415,6 +406,7 @@ def get_settings(env: Mapping[str, str] | None = None, connections: ConnectionLo
         start_month = parse_month(env.get("TRADEWATCH_START_MONTH") or "2017-01")
     except ValueError as exc:
         raise ConfigurationError(f"TRADEWATCH_START_MONTH: {exc}") from None
+    from tradewatch.http import HttpPolicy
     from tradewatch.sources import PUBLISHERS
 
     alerts = _alerts(env)

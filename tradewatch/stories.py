@@ -15,19 +15,28 @@ Grouping is only presentation: every anomaly is still its own alert, recorded an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tradewatch.sql import literal
-
-if TYPE_CHECKING:
-    from tradewatch.notifiers import Alert
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 #: related anomalies named in a story's text, per kind; the rest are counted
 NAMED = 6
 DOMAIN_ORDER = ("total", "basket", "chapter")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One message to send (tradewatch.notifiers sends them, grouped into stories here)."""
+
+    key: str  # what makes it the same alert on the next run (an anomaly id, a release id)
+    kind: str  # anomaly | quarantine | task_failure
+    severity: str  # info | warning | critical
+    title: str  # one line: what happened
+    text: str  # the message: by how much, since when, the likely cause, the query to see it
+    fields: dict[str, Any] = field(default_factory=dict)  # structured, for the JSON webhook
 
 
 @dataclass(frozen=True)

@@ -37,15 +37,7 @@ AUDIT_WRITE_EXCEPTIONS = {
 }
 
 #: Import cycles that exist today: each the set of modules of one strongly connected component, and why.
-CYCLE_EXCEPTIONS: list[frozenset[str]] = [
-    # settings reads every publisher's defaults from the registry (sources -> base -> http), and http reads its
-    # policy (HttpPolicy) from settings.
-    frozenset({"tradewatch.http", "tradewatch.settings", "tradewatch.sources", "tradewatch.sources.base",
-               "tradewatch.sources.bls", "tradewatch.sources.census", "tradewatch.sources.comtrade",
-               "tradewatch.sources.gacc", "tradewatch.sources.nbs", "tradewatch.sources.usitc"}),
-    # notifiers groups the pending alerts into stories (stories.group); stories types them with notifiers.Alert.
-    frozenset({"tradewatch.notifiers", "tradewatch.stories"}),
-]
+CYCLE_EXCEPTIONS: list[frozenset[str]] = []
 
 #: Warehouse code the quality suites must not reach, directly or through what they import: the suites describe a
 #: release's contract; the gate (tradewatch.quality) runs them against the warehouse, not the other way round.

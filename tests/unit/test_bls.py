@@ -10,9 +10,8 @@ import pytest
 
 from tests.conftest import REAL_SAMPLES, Reply, make_settings
 from tradewatch import errors, pipeline
-from tradewatch.http import HttpTransport, Response
+from tradewatch.http import HttpPolicy, HttpTransport, Response
 from tradewatch.landing import LandingZone
-from tradewatch.settings import HttpPolicy
 from tradewatch.sources import bls
 from tradewatch.sources.base import SourceClient
 

@@ -6,8 +6,7 @@ import pytest
 
 from tests.conftest import Reply
 from tradewatch import errors
-from tradewatch.http import HttpTransport, Request, Response, retry_after_seconds
-from tradewatch.settings import HttpPolicy
+from tradewatch.http import HttpPolicy, HttpTransport, Request, Response, retry_after_seconds
 from tradewatch.sources import census
 from tradewatch.sources.base import SourceClient
 

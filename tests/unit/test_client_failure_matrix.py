@@ -10,8 +10,7 @@ import pytest
 
 from tests.conftest import Reply
 from tradewatch import errors
-from tradewatch.http import HttpTransport, ReleaseArchive, Request, Response
-from tradewatch.settings import HttpPolicy
+from tradewatch.http import HttpPolicy, HttpTransport, ReleaseArchive, Request, Response
 from tradewatch.sources import PUBLISHERS
 from tradewatch.sources.base import Publisher, SourceClient
 

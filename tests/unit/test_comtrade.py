@@ -34,10 +34,10 @@ def test_every_six_digit_basket_line_and_planted_rerouting_line_is_fetched():
     """China's side of a basket (marts.commodity_trade_monthly) and the rerouting monitor's line-level evidence
     (int_china_exports_by_partner) exist only for the HS6 lines the client asks Comtrade for: a line the seed names
     but the client does not fetch silently leaves China's side of that basket short."""
+    from tradewatch.locations import shipped_dir
     from tradewatch.sample.census import REROUTED
-    from tradewatch.transform import DBT_PROJECT_DIR
 
-    with (DBT_PROJECT_DIR / "seeds" / "commodity_baskets.csv").open(newline="") as seed:
+    with (shipped_dir("dbt_project") / "seeds" / "commodity_baskets.csv").open(newline="") as seed:
         named = {(row["basket"], row["hs_code"]) for row in csv.DictReader(seed)}
     lines = {code for _, code in named if len(code) == 6}
     assert {"851712", "851713", "854140", "854142", "854143", "842211"} <= lines  # the seed is read
