@@ -245,6 +245,19 @@ def releases(con: duckdb.DuckDBPyConnection, *, dataset: str | None = None,
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def forget_dataset(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
+    """Remove the records of every release of `dataset` (its validations, gate chunks, landed-file records and
+    releases) so its landed files load again as new; the operators' decisions are kept as history. The caller holds
+    the transaction. Returns how many releases were forgotten."""
+    ids = "SELECT release_id FROM audit.releases WHERE dataset = ?"
+    count = con.execute(f"SELECT count(*) FROM ({ids})", [dataset]).fetchall()[0][0]
+    con.execute(f"DELETE FROM audit.validations WHERE release_id IN ({ids})", [dataset])
+    con.execute("DELETE FROM audit.validation_chunks WHERE dataset = ?", [dataset])
+    con.execute(f"DELETE FROM audit.landings WHERE release_id IN ({ids})", [dataset])
+    con.execute("DELETE FROM audit.releases WHERE dataset = ?", [dataset])
+    return count
+
+
 def accepted_releases(con: duckdb.DuckDBPyConnection, dataset: str) -> list[tuple]:
     """(release_id, period, vintage, row_count, headline_total) of the dataset's published and released
     releases."""

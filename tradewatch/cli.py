@@ -246,6 +246,17 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reparse(args: argparse.Namespace) -> int:
+    from tradewatch import pipeline
+
+    result = pipeline.reparse(get_settings(), args.dataset)
+    print(f"{args.dataset}: {result['forgotten']} release(s) parsed again from the landing zone: {result['loaded']} "
+          f"loaded, {result['rejected']} rejected, {result['published']} passed the quality gate. Run `tradewatch "
+          "build` (or wait for the refresh) to rebuild the marts; a quarantined release needs its decision again "
+          "(`tradewatch quality list`)")
+    return 0
+
+
 def cmd_quality(args: argparse.Namespace) -> int:
     from tradewatch import quality
     from tradewatch.audit import releases
@@ -373,6 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="bring the warehouse's layout up to this version (the audit schema's "
                        "numbered migrations; what the DAG's first task runs)")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("reparse", help="parse every landed release of a dataset again with this version (after its "
+                       "raw layout changed): drops its raw table and release records, then loads and validates")
+    p.add_argument("dataset", help="the dataset, e.g. census_imports_hs")
+    p.set_defaults(func=cmd_reparse)
 
     p = sub.add_parser("anomalies", help="list the anomalies found in the marts (marts.anomalies)")
     p.add_argument("--since", type=_month, help="first month to show, YYYY-MM")

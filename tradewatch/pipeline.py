@@ -18,7 +18,7 @@ from tradewatch.periods import Month, add_months, format_month, reference_month
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
 from tradewatch.sources.base import Publisher, SourceClient
-from tradewatch.warehouse import connect, load_pending, open_warehouse
+from tradewatch.warehouse import connect, load_pending, open_warehouse, reset_dataset
 from tradewatch.warehouse import migrate as migrate_warehouse
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,15 @@ def load(settings: Settings, dataset: str) -> dict:
                               "nothing of them reached raw and everything loaded before is intact:\n"
                               + "\n".join(rejected))
     return {"dataset": dataset, **counts}
+
+
+def reparse(settings: Settings, dataset: str) -> dict:
+    """Parse every landed release of `dataset` again with this version (after a change of its raw layout): drop its
+    raw table and its releases' records, load them all from the landing zone and validate them. The next build
+    rebuilds the months they cover."""
+    with closing(connect(settings.duckdb_path)) as con:  # not open_warehouse: its layout check refuses the old table
+        forgotten = reset_dataset(con, dataset)
+    return {"forgotten": forgotten, **load(settings, dataset), **validate(settings, dataset)}
 
 
 def validate(settings: Settings, dataset: str) -> dict:

@@ -89,15 +89,35 @@ def check_raw_layout(con: duckdb.DuckDBPyConnection, ds: DatasetSpec) -> None:
     want = [RELEASE_ID, *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
     if have == want:
         return
-    name = ds.name
     raise TradewatchError(
-        f"raw.{name} was created by an earlier version of tradewatch with other columns (it has "
+        f"raw.{ds.name} was created by an earlier version of tradewatch with other columns (it has "
         f"{sorted(set(have) - set(want)) or 'the same'} that this version does not, and lacks "
         f"{sorted(set(want) - set(have)) or 'none'}). Nothing was changed. The landing zone keeps every release: "
-        f"re-parse them with this version by running, in the DuckDB CLI on the warehouse, DROP TABLE raw.{name}; "
-        f"DELETE FROM audit.validations WHERE release_id IN (SELECT release_id FROM audit.releases WHERE dataset = "
-        f"'{name}'); DELETE FROM audit.releases WHERE dataset = '{name}'; then run the refresh (its load task "
-        "re-parses every landed release). For the demo's own data, `make clean` starts afresh")
+        f"run `tradewatch reparse {ds.name}` to parse them again with this version (then the refresh, or "
+        "`tradewatch build`, rebuilds the marts). For the demo's own data, `make clean` starts afresh")
+
+
+def reset_dataset(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
+    """Drop raw.<dataset> and forget its releases (tradewatch.audit.forget_dataset) in one transaction, then create
+    the table in this version's layout: the next load parses every landed release of it again. Returns how many
+    releases were forgotten. Nothing is lost: the landing zone keeps the bytes."""
+    datasets = sources.all_datasets()
+    if dataset not in datasets:
+        raise TradewatchError(f"unknown dataset {dataset!r}: one of {', '.join(sorted(datasets))}")
+    if audit.schema_version(con) < audit.LATEST:
+        audit.migrate(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DROP TABLE IF EXISTS raw.{dataset}")
+        forgotten = audit.forget_dataset(con, dataset)
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute(raw_table_ddl(datasets[dataset]))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    log.info("%s: raw table re-created, %d release(s) to parse again from the landing zone", dataset, forgotten)
+    return forgotten
 
 
 @dataclass(frozen=True)

@@ -226,3 +226,32 @@ def test_consecutive_batches_keep_order_and_bound_their_size():
 
     assert consecutive_batches([3, 4, 2, 9, 1, 1], size=lambda n: n, limit=7) == [[3, 4], [2], [9], [1, 1]]
     assert consecutive_batches([], size=lambda n: n, limit=7) == []
+
+
+def test_a_raw_table_of_an_older_layout_is_refused_then_reparsed_from_the_landing_zone(settings):
+    """A raw table left by an earlier version with other columns stops every writer with an error that names the
+    one command to run; `reparse` parses the landed releases again, and raw and the release records come back the
+    same (the operators' decisions are kept)."""
+    from tradewatch import errors
+    from tradewatch.warehouse import connect
+
+    fetch_and_load(settings, ("2025-04", "2025-05"))
+    pipeline.validate(settings, "census_imports_hs")
+    before = raw_snapshot(settings)
+    statuses = "SELECT release_id, period, vintage, status, row_count FROM audit.releases ORDER BY ALL"
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        audit_before = con.execute(statuses).fetchall()
+    with connect(settings.duckdb_path) as con:  # what an older version left: a column this one does not have
+        con.execute("ALTER TABLE raw.census_imports_hs ADD COLUMN district VARCHAR")
+    with pytest.raises(errors.TradewatchError, match=r"`tradewatch reparse census_imports_hs`.*Nothing was changed|"
+                       r"Nothing was changed.*`tradewatch reparse census_imports_hs`"):
+        pipeline.load(settings, "census_imports_hs")
+
+    result = pipeline.reparse(settings, "census_imports_hs")
+    assert (result["forgotten"], result["loaded"], result["rejected"], result["published"]) == (2, 2, 0, 2)
+    assert raw_snapshot(settings) == before
+    with open_warehouse(settings.duckdb_path, read_only=True) as con:
+        assert con.execute(statuses).fetchall() == audit_before
+        assert con.execute("SELECT count(*) FROM audit.landings").fetchall()[0][0] > 0
+    with pytest.raises(errors.TradewatchError, match="unknown dataset 'census_imports'"):
+        pipeline.reparse(settings, "census_imports")
