@@ -249,11 +249,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_reparse(args: argparse.Namespace) -> int:
     from tradewatch import pipeline
 
-    result = pipeline.reparse(get_settings(), args.dataset)
-    print(f"{args.dataset}: {result['forgotten']} release(s) parsed again from the landing zone: {result['loaded']} "
-          f"loaded, {result['rejected']} rejected, {result['published']} passed the quality gate. Run `tradewatch "
-          "build` (or wait for the refresh) to rebuild the marts; a quarantined release needs its decision again "
-          "(`tradewatch quality list`)")
+    for result in pipeline.reparse(get_settings(), args.datasets):
+        print(f"{result['dataset']}: {result['forgotten']} release(s) parsed again from the landing zone: "
+              f"{result['loaded']} loaded, {result['rejected']} rejected, {result['published']} passed the quality "
+              "gate")
+    print("Run `tradewatch build` (or wait for the refresh) to rebuild the marts; a quarantined release needs its "
+          "decision again (`tradewatch quality list`)")
     return 0
 
 
@@ -387,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reparse", help="parse every landed release of a dataset again with this version (after its "
                        "raw layout changed): drops its raw table and release records, then loads and validates")
-    p.add_argument("dataset", help="the dataset, e.g. census_imports_hs")
+    p.add_argument("datasets", nargs="+", metavar="dataset", help="the dataset(s), e.g. census_imports_hs")
     p.set_defaults(func=cmd_reparse)
 
     p = sub.add_parser("anomalies", help="list the anomalies found in the marts (marts.anomalies)")

@@ -18,7 +18,7 @@ from tradewatch.periods import Month, add_months, format_month, reference_month
 from tradewatch.redact import redact
 from tradewatch.settings import Settings
 from tradewatch.sources.base import Publisher, SourceClient
-from tradewatch.warehouse import connect, load_pending, open_warehouse, reset_dataset
+from tradewatch.warehouse import connect, load_pending, open_warehouse, reset_datasets
 from tradewatch.warehouse import migrate as migrate_warehouse
 
 log = logging.getLogger(__name__)
@@ -181,13 +181,15 @@ def load(settings: Settings, dataset: str) -> dict:
     return {"dataset": dataset, **counts}
 
 
-def reparse(settings: Settings, dataset: str) -> dict:
-    """Parse every landed release of `dataset` again with this version (after a change of its raw layout): drop its
-    raw table and its releases' records, load them all from the landing zone and validate them. The next build
-    rebuilds the months they cover."""
-    with closing(connect(settings.duckdb_path)) as con:  # not open_warehouse: its layout check refuses the old table
-        forgotten = reset_dataset(con, dataset)
-    return {"forgotten": forgotten, **load(settings, dataset), **validate(settings, dataset)}
+def reparse(settings: Settings, datasets: list[str]) -> list[dict]:
+    """Parse every landed release of `datasets` again with this version (after a change of their raw layout): drop
+    their raw tables and their releases' records (one transaction), load them all from the landing zone and validate
+    them. The next build rebuilds the months they cover."""
+    if not settings.duckdb_path.exists():
+        raise TradewatchError(f"no warehouse at {settings.duckdb_path}: nothing to parse again")
+    with closing(connect(settings.duckdb_path)) as con:  # not open_warehouse: its layout check refuses the old tables
+        forgotten = reset_datasets(con, datasets)
+    return [{"forgotten": n, **load(settings, name), **validate(settings, name)} for name, n in forgotten.items()]
 
 
 def validate(settings: Settings, dataset: str) -> dict:

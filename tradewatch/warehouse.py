@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,43 +80,68 @@ def bootstrap(con: duckdb.DuckDBPyConnection) -> None:
     findings.bootstrap(con)  # the detector's tables, which dbt reads as a source
     for ds in sources.all_datasets().values():
         con.execute(raw_table_ddl(ds))
-        check_raw_layout(con, ds)
+    check_raw_layouts(con)
 
 
-def check_raw_layout(con: duckdb.DuckDBPyConnection, ds: DatasetSpec) -> None:
-    have = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND "
-                                      "table_name = ? ORDER BY column_index", [ds.name]).fetchall()]
-    want = [RELEASE_ID, *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
-    if have == want:
+def stale_raw_layouts(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The datasets whose raw table was created by an earlier version with other columns -> how they differ."""
+    stale = {}
+    for ds in sources.all_datasets().values():
+        have = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND "
+                                          "table_name = ? ORDER BY column_index", [ds.name]).fetchall()]
+        want = [RELEASE_ID, *(c for c, _ in ds.data_columns), *(c for c, _ in LINEAGE_COLUMNS)]
+        if have and have != want:
+            stale[ds.name] = (f"raw.{ds.name} has {sorted(set(have) - set(want)) or 'the same'} that this version "
+                              f"does not, and lacks {sorted(set(want) - set(have)) or 'none'}")
+    return stale
+
+
+def _reparse_command(datasets) -> str:
+    return f"`tradewatch reparse {' '.join(sorted(datasets))}`"
+
+
+def check_raw_layouts(con: duckdb.DuckDBPyConnection) -> None:
+    stale = stale_raw_layouts(con)
+    if not stale:
         return
     raise TradewatchError(
-        f"raw.{ds.name} was created by an earlier version of tradewatch with other columns (it has "
-        f"{sorted(set(have) - set(want)) or 'the same'} that this version does not, and lacks "
-        f"{sorted(set(want) - set(have)) or 'none'}). Nothing was changed. The landing zone keeps every release: "
-        f"run `tradewatch reparse {ds.name}` to parse them again with this version (then the refresh, or "
-        "`tradewatch build`, rebuilds the marts). For the demo's own data, `make clean` starts afresh")
+        f"{len(stale)} raw table(s) were created by an earlier version of tradewatch with other columns: "
+        f"{'; '.join(stale.values())}. Nothing was changed. The landing zone keeps every release: run "
+        f"{_reparse_command(stale)} to parse them again with this version (then the refresh, or `tradewatch build`, "
+        "rebuilds the marts). For the demo's own data, `make clean` starts afresh")
 
 
-def reset_dataset(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
-    """Drop raw.<dataset> and forget its releases (tradewatch.audit.forget_dataset) in one transaction, then create
-    the table in this version's layout: the next load parses every landed release of it again. Returns how many
-    releases were forgotten. Nothing is lost: the landing zone keeps the bytes."""
+def reset_datasets(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[str, int]:
+    """Drop raw.<dataset> and forget its releases (tradewatch.audit.forget_dataset) for each of `names`, all in one
+    transaction, then create the tables in this version's layout: the next load parses every landed release of them
+    again. Refuses (changing nothing) an unknown dataset, or a set that leaves another stale raw table behind (the
+    load that follows would stop on it). Returns the releases forgotten per dataset; the landing zone keeps the
+    bytes."""
     datasets = sources.all_datasets()
-    if dataset not in datasets:
-        raise TradewatchError(f"unknown dataset {dataset!r}: one of {', '.join(sorted(datasets))}")
+    unknown = sorted(set(names) - set(datasets))
+    if unknown or not names:
+        raise TradewatchError(f"unknown dataset(s) {', '.join(map(repr, unknown)) or '(none given)'}: "
+                              f"one of {', '.join(sorted(datasets))}")
     if audit.schema_version(con) < audit.LATEST:
         audit.migrate(con)
+    left = set(stale_raw_layouts(con)) - set(names)
+    if left:
+        raise TradewatchError(f"{', '.join(sorted(left))} also have a raw table of an earlier layout; reparse them "
+                              f"together: {_reparse_command(set(names) | left)}. Nothing was changed")
+    forgotten = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DROP TABLE IF EXISTS raw.{dataset}")
-        forgotten = audit.forget_dataset(con, dataset)
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        con.execute(raw_table_ddl(datasets[dataset]))
+        for name in names:
+            con.execute(f"DROP TABLE IF EXISTS raw.{name}")
+            forgotten[name] = audit.forget_dataset(con, name)
+            con.execute(raw_table_ddl(datasets[name]))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    log.info("%s: raw table re-created, %d release(s) to parse again from the landing zone", dataset, forgotten)
+    for name, count in forgotten.items():
+        log.info("%s: raw table re-created, %d release(s) to parse again from the landing zone", name, count)
     return forgotten
 
 

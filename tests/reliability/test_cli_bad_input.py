@@ -28,6 +28,8 @@ CASES = {
     "serving publish, no marts yet": (["serving", "publish"], "empty", {}, "no marts to publish yet"),
     "summary, no warehouse": (["summary"], "none", {}, "no warehouse at"),
     "quality list, no warehouse": (["quality", "list"], "none", {}, "no warehouse at"),
+    "reparse, no warehouse": (["reparse", "census_imports_hs"], "none", {}, "no warehouse at"),
+    "reparse an unknown dataset": (["reparse", "census_imports"], "empty", {}, "unknown dataset(s) 'census_imports'"),
     "fetch --to before --period": (["fetch", "--source", "bls", "--period", "2025-05", "--to", "2025-01"], "empty",
                                    {}, "--to 2025-01 is before --period 2025-05"),
     "fetch a month 13": (["fetch", "--source", "bls", "--period", "2025-13"], "empty", {}, "form YYYY-MM"),

@@ -237,21 +237,31 @@ def test_a_raw_table_of_an_older_layout_is_refused_then_reparsed_from_the_landin
 
     fetch_and_load(settings, ("2025-04", "2025-05"))
     pipeline.validate(settings, "census_imports_hs")
+    fetch_and_load(settings, ("2025-05",), "census_exports_hs")
+    pipeline.validate(settings, "census_exports_hs")
     before = raw_snapshot(settings)
     statuses = "SELECT release_id, period, vintage, status, row_count FROM audit.releases ORDER BY ALL"
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
         audit_before = con.execute(statuses).fetchall()
     with connect(settings.duckdb_path) as con:  # what an older version left: a column this one does not have
         con.execute("ALTER TABLE raw.census_imports_hs ADD COLUMN district VARCHAR")
-    with pytest.raises(errors.TradewatchError, match=r"`tradewatch reparse census_imports_hs`.*Nothing was changed|"
-                       r"Nothing was changed.*`tradewatch reparse census_imports_hs`"):
+    with pytest.raises(errors.TradewatchError, match=r"Nothing was changed.*`tradewatch reparse census_imports_hs`"):
         pipeline.load(settings, "census_imports_hs")
+    with connect(settings.duckdb_path) as con:  # a second stale table: reparsing one alone would leave it behind
+        con.execute("ALTER TABLE raw.census_exports_hs DROP COLUMN sha256")
+    with pytest.raises(errors.TradewatchError, match=r"census_exports_hs also have .* `tradewatch reparse "
+                                                     r"census_exports_hs census_imports_hs`. Nothing was changed"):
+        pipeline.reparse(settings, ["census_imports_hs"])
+    with connect(settings.duckdb_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM audit.releases WHERE dataset = 'census_imports_hs'"
+                           ).fetchall()[0][0] == 2
 
-    result = pipeline.reparse(settings, "census_imports_hs")
-    assert (result["forgotten"], result["loaded"], result["rejected"], result["published"]) == (2, 2, 0, 2)
+    imports, exports = pipeline.reparse(settings, ["census_imports_hs", "census_exports_hs"])
+    assert (imports["forgotten"], imports["loaded"], imports["rejected"], imports["published"]) == (2, 2, 0, 2)
+    assert (exports["dataset"], exports["forgotten"], exports["loaded"]) == ("census_exports_hs", 1, 1)
     assert raw_snapshot(settings) == before
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
         assert con.execute(statuses).fetchall() == audit_before
         assert con.execute("SELECT count(*) FROM audit.landings").fetchall()[0][0] > 0
-    with pytest.raises(errors.TradewatchError, match="unknown dataset 'census_imports'"):
-        pipeline.reparse(settings, "census_imports")
+    with pytest.raises(errors.TradewatchError, match="unknown dataset.s. 'census_imports'"):
+        pipeline.reparse(settings, ["census_imports"])
