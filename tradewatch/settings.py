@@ -143,6 +143,7 @@ class Settings:
     serving: ServingSettings
     release_poll_hours: float = 6.0  # while a release is due but not out: look again this often
     dbt_memory_limit: str = "1GB"  # DuckDB's memory limit inside dbt (it spills to disk beyond it)
+    publish_memory_limit: str = "1GB"  # DuckDB's memory limit while publishing (the snapshot and the Parquet files)
     diversion_base_year: int = 2017  # the rerouting monitor's pre-war base year (marts.trade_diversion_monthly)
     alerts: AlertSettings = AlertSettings()
     anomalies: AnomalySettings = AnomalySettings()
@@ -434,6 +435,7 @@ def get_settings(env: Mapping[str, str] | None = None, connections: ConnectionLo
         serving=_serving(env, data_dir, connections),
         release_poll_hours=_float(env, "TRADEWATCH_RELEASE_POLL_HOURS", 6.0),
         dbt_memory_limit=_memory_size(env, "TRADEWATCH_DBT_MEMORY_LIMIT", "1GB"),
+        publish_memory_limit=_memory_size(env, "TRADEWATCH_PUBLISH_MEMORY_LIMIT", "1GB"),
         diversion_base_year=_base_year(env),
         alerts=alerts,
         anomalies=_anomalies(env),

@@ -51,6 +51,7 @@ def test_settings_defaults_and_overrides(tmp_path):
     assert not s.sources["census"].api_key and not s.sources["bls"].api_key
     assert s.dbt_memory_limit == "1GB"
     assert get_settings({"TRADEWATCH_DBT_MEMORY_LIMIT": "1500MB"}).dbt_memory_limit == "1500MB"
+    assert get_settings({"TRADEWATCH_PUBLISH_MEMORY_LIMIT": "2GB"}).publish_memory_limit == "2GB"
     assert s.diversion_base_year == 2017 and s.anomalies.low_base_usd == 5e6
     other = get_settings({"TRADEWATCH_DIVERSION_BASE_YEAR": "2016", "TRADEWATCH_ANOMALY_LOW_BASE_USD": "0"})
     assert (other.diversion_base_year, other.anomalies.low_base_usd) == (2016, 0)
@@ -69,6 +70,7 @@ def test_settings_defaults_and_overrides(tmp_path):
         ("TRADEWATCH_CENSUS_BASE_URL", "ftp://example", "https://"),
         ("TRADEWATCH_BLS_LAG_MONTHS", "-1", "0 to 12"),
         ("TRADEWATCH_DBT_MEMORY_LIMIT", "lots", "memory size"),
+        ("TRADEWATCH_PUBLISH_MEMORY_LIMIT", "1 GB; DROP", "memory size"),
         ("TRADEWATCH_DIVERSION_BASE_YEAR", "17", "a year the warehouse holds"),
         ("TRADEWATCH_ANOMALY_LOW_BASE_USD", "-1", "LOW_BASE_USD a US\\$ amount"),
     ],
