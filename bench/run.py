@@ -613,7 +613,11 @@ def notes(results: list[dict], big: dict, before: dict[str, dict]) -> list[str]:
         "- **Memory** is measured per stage: this process's peak during the stage (reset at its start) and dbt's "
         "own, which it reports when it exits. Validation reads one chunk at a time (text dictionary-encoded: a "
         "1,000,000-row Census chunk peaks at about 0.8 GB with GX's work) and hands the freed heap back after each; "
-        "dbt's DuckDB is limited to 1 GB (`TRADEWATCH_DBT_MEMORY_LIMIT`) and spills beyond it.",
+        "dbt's DuckDB is limited to 1 GB (`TRADEWATCH_DBT_MEMORY_LIMIT`) and spills beyond it, and so is the "
+        "publishing connection (`TRADEWATCH_PUBLISH_MEMORY_LIMIT`): writing `trade_monthly` as one Parquet file per "
+        "month buffers every open month, and unbounded the backfill's first publish peaked at 2.3 GB. This process "
+        "has run every stage before publishing (GX and the detector are loaded), so each peak includes about 0.5 GB "
+        "that a task of the DAG, a process of its own, does not carry.",
         "- The extra partners of the 10x size have no row in the country seed, so they are loaded, validated and "
         "staged but never reach the marts; a deployment following every partner would add them to "
         "`dbt_project/seeds/country_codes.csv`, and the marts' share of the cost would grow with them.",
