@@ -24,7 +24,7 @@ from tests.deployment import compose
 pytestmark = pytest.mark.slow
 DAG_ID = "tradewatch_monthly_refresh"
 LOGICAL_DATE = "2025-08-10T06:00:00Z"  # reference month 2025-06, the small archive's last month
-WRITERS = {"plan", "load", "validate", "build_marts", "scan_anomalies", "send_alerts", "publish"}
+WRITERS = {"migrate", "load", "validate", "build_marts", "scan_anomalies", "send_alerts", "publish"}
 SECRETS = {"POSTGRES_PASSWORD": "pg-super", "AIRFLOW_DB_PASSWORD": "af-db-pw", "SERVING_DB_PASSWORD": "serving-pw",
            "SERVING_READER_PASSWORD": "reader-pw", "REDIS_PASSWORD": "redis-pw",
            "AIRFLOW_FERNET_KEY": "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
