@@ -36,7 +36,8 @@ def warehouse(tmp_path) -> duckdb.DuckDBPyConnection:
     audit.migrate(con)  # the audit layout of a real warehouse
     con.execute("INSERT INTO audit.releases (release_id, source, dataset, period, status, loaded_at) VALUES "
                 "('census-1', 'census', 'census_imports_hs', '2025-05-01', 'published', '2026-07-01'), "
-                "('gacc-1', 'gacc', 'gacc_trade_by_country', '2025-06-01', 'published', '2026-07-01')")
+                "('gacc-1', 'gacc', 'gacc_trade_by_country', '2025-06-01', 'published', '2026-07-01'), "
+                "('comtrade-1', 'comtrade', 'comtrade_cn_monthly', '2025-05-01', 'published', '2026-07-01')")
     build(con, "full", [], datetime(2026, 7, 1))
     return con
 
@@ -113,3 +114,29 @@ def test_a_full_or_unfinished_build_or_other_rules_mean_a_full_scan(tmp_path):
     scan_changed(con, RULES)
     assert rows(con, "SELECT mode FROM detector.scans ORDER BY scanned_at") == [("full",), ("full",)]
     assert changed_months(con, RULES)[0] == []
+
+
+def test_comtrade_arriving_after_gacc_gives_china_s_fall_its_chapters_as_a_full_scan_would(tmp_path):
+    """China's total is GACC's and its breakdown Comtrade's, published months later: the scan after Comtrade's
+    month judges China's series of that month again, so the fall gets the chapters that carried it."""
+    con = warehouse(tmp_path)
+    scan_changed(con, RULES)  # the first: full; China's June has no Comtrade detail yet
+    china_june = ("SELECT count(*) FROM detector.anomaly_contributions c JOIN detector.anomaly_findings f "
+                  f"USING (anomaly_id) WHERE f.series_id = 'total:CHN:USA:export' AND f.period_month = '{JUNE}'")
+    assert rows(con, "SELECT count(*) FROM detector.anomaly_findings WHERE series_id = 'total:CHN:USA:export' "
+                     f"AND period_month = '{JUNE}'") == [(1,)]
+    assert rows(con, china_june) == [(0,)]
+    for code, share in (("85", 0.6), ("61", 0.4)):  # Comtrade's June and the June before, by chapter
+        con.execute("INSERT INTO marts.trade_monthly SELECT 'CHN', 'USA', 'export', 'HS2', ?, period_month, 1, "
+                    "(exports_usd * ?)::BIGINT, 'comtrade', false FROM marts.trade_balance_monthly WHERE reporter_iso3 "
+                    "= 'CHN' AND period_month IN (?, ?)", [code, share, JUNE, date(2024, 6, 1)])
+    build(con, "incremental", [JUNE, date(2024, 6, 1)], datetime(2026, 9, 1), datasets=("comtrade_cn_monthly",))
+    scan_changed(con, RULES)
+    assert rows(con, china_june)[0][0] > 0
+    incremental = rows(con, FINDINGS), rows(con, PARTS)
+
+    con.close()  # the same warehouse, scanned in full
+    shutil.copy(tmp_path / "w.duckdb", tmp_path / "full.duckdb")
+    full = duckdb.connect(str(tmp_path / "full.duckdb"))
+    scan_anomalies(full, RULES)
+    assert (rows(full, FINDINGS), rows(full, PARTS)) == incremental

@@ -29,6 +29,11 @@ from tradewatch.anomalies.stability import check_revision, load_first_published
 
 log = logging.getLogger("tradewatch.anomalies")
 
+#: A release of the publisher on the left changes the findings of the other publishers' series: China's totals and
+#: baskets are GACC's, the chapters and lines that carried their changes (the contributions) Comtrade's, which
+#: publishes months later; when Comtrade's month arrives, the GACC series of that month are judged again.
+ALSO_CHANGES: dict[str, tuple[str, ...]] = {"comtrade": ("gacc",)}
+
 
 def rules_from(settings) -> Rules:
     """The detection thresholds from settings.anomalies (the environment)."""
@@ -99,7 +104,8 @@ def changes(con: duckdb.DuckDBPyConnection, rules: Rules) -> tuple[list[date] | 
     if any(mode != "incremental" or not finished for mode, finished, _, _ in builds):
         return None, [], "a full or unfinished build since the last scan"
     months = sorted({date(m.year, m.month, 1) for *_, periods, _ in builds for m in periods})
-    publishers = audit.publishers_of(con, sorted({d for *_, names in builds for d in names}))
+    released = audit.publishers_of(con, sorted({d for *_, names in builds for d in names}))
+    publishers = sorted({*released, *(p for r in released for p in ALSO_CHANGES.get(r, ()))})
     return months, publishers, (f"{len(builds)} build(s) since the last scan: {len(months)} month(s) of "
                                 f"{', '.join(publishers) or 'no publisher'}")
 
