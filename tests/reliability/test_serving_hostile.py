@@ -194,6 +194,31 @@ def test_publish_is_not_starved_by_a_reader(pg, tmp_path, caplog, reader):
         assert fresh.execute("SELECT count(*), min(version) FROM marts.trade_monthly").fetchall() == [(900, 2)]
 
 
+def test_the_readers_wait_is_counted_from_the_swap_not_from_the_start_of_publishing(pg, tmp_path, monkeypatch):
+    """Staging a large mart can take longer than the swap's whole time bound: the polite wait and the bound start
+    when the swap does, so a reader holding the live marts still gets its wait, then is cut, and publish succeeds."""
+    from tradewatch.serving import postgres
+
+    db, settings = published(pg, tmp_path, TRADEWATCH_SERVING_SWAP_TIMEOUT_SECONDS="3")
+    stage = postgres._stage
+
+    def slow_stage(*args, **kwargs):
+        rows = stage(*args, **kwargs)
+        time.sleep(4)  # longer than the 3 s bound
+        return rows
+
+    monkeypatch.setattr(postgres, "_stage", slow_stage)
+    conn = _idle_reader(db, hostile=False)
+    pid = conn.info.backend_pid
+    build_marts(settings, 2, 900)
+    result = publication.publish(settings)
+    cut = [c for c in result["postgres"]["cut_sessions"] if c["pid"] == pid]
+    assert cut and cut[0]["action"] == "terminate"
+    conn.close()
+    with psycopg.connect(db.reader_url()) as fresh:
+        assert fresh.execute("SELECT count(*), min(version) FROM marts.trade_monthly").fetchall() == [(900, 2)]
+
+
 @scenario("Serving", "another role's session is never cut",
           "a session of a role other than the readers that holds the live marts is never cancelled or terminated: "
           "publish fails within the bound with one line naming it (role, pid, application), readers keep the "

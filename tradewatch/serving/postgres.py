@@ -70,8 +70,8 @@ def publish(snapshot: Path, tables: list[Mart], target: Target, publication_id: 
         roles.require_group(conn, serving)
         roles.enforce(conn, roles.owner_role(conn), serving)
         rows = _stage(conn, snapshot, tables, publication_id)
-        try:
-            cuts = _swap(conn, target, started)
+        try:  # the readers' wait and the swap's bound start now, however long staging took
+            cuts = _swap(conn, target, time.monotonic())
         except BaseException:
             _discard(conn)
             raise
