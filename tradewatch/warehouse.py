@@ -117,7 +117,7 @@ def reset_datasets(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict
     again. Refuses (changing nothing) an unknown dataset, or a set that leaves another stale raw table behind (the
     load that follows would stop on it). Returns the releases forgotten per dataset; the landing zone keeps the
     bytes."""
-    datasets = sources.all_datasets()
+    datasets, names = sources.all_datasets(), list(dict.fromkeys(names))  # each once, in the order given
     unknown = sorted(set(names) - set(datasets))
     if unknown or not names:
         raise TradewatchError(f"unknown dataset(s) {', '.join(map(repr, unknown)) or '(none given)'}: "

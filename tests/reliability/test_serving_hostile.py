@@ -194,6 +194,10 @@ def test_publish_is_not_starved_by_a_reader(pg, tmp_path, caplog, reader):
         assert fresh.execute("SELECT count(*), min(version) FROM marts.trade_monthly").fetchall() == [(900, 2)]
 
 
+@scenario("Serving", "publish after a staging longer than the swap's bound",
+          "the readers' wait (TRADEWATCH_SERVING_LOCK_WAIT_SECONDS) and the swap's bound start at the swap, not when "
+          "publishing starts: after a staging longer than the whole bound, a reader idle in a transaction on the "
+          "live marts is waited for, then terminated, and publish succeeds")
 def test_the_readers_wait_is_counted_from_the_swap_not_from_the_start_of_publishing(pg, tmp_path, monkeypatch):
     """Staging a large mart can take longer than the swap's whole time bound: the polite wait and the bound start
     when the swap does, so a reader holding the live marts still gets its wait, then is cut, and publish succeeds."""
