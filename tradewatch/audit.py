@@ -33,6 +33,7 @@ from datetime import datetime
 import duckdb
 
 from tradewatch.periods import Month
+from tradewatch.sql import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +107,7 @@ LATEST = MIGRATIONS[-1].version
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The last migration applied to this warehouse: 0 for a new one, or one left by code before migrations."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND "
-                         "table_name = 'schema_version'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "audit", "schema_version"):
         return 0
     return con.execute("SELECT coalesce(max(version), 0) FROM audit.schema_version").fetchall()[0][0]
 

@@ -129,13 +129,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_anomalies(args: argparse.Namespace) -> int:
     from tradewatch.anomalies import SEVERITIES
+    from tradewatch.sql import table_exists
     from tradewatch.warehouse import open_warehouse
 
     settings = get_settings()
     allowed = SEVERITIES[SEVERITIES.index(args.severity):]
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND "
-                           "table_name = 'anomalies'").fetchall()[0][0]:
+        if not table_exists(con, "marts", "anomalies"):
             raise TradewatchError(f"no anomaly scan yet: the warehouse {settings.duckdb_path} has no marts.anomalies; "
                                   "run the refresh first (make demo, or the DAG)")
         rows = con.execute(

@@ -40,7 +40,7 @@ class Month(date):
     @property
     def text(self) -> str:
         """'YYYY-MM'."""
-        return f"{self.year:04d}-{self.month:02d}"
+        return format_month(self)
 
 
 def parse_month(text: str) -> Month:

@@ -13,6 +13,12 @@ def identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def table_exists(con, schema: str, table: str) -> bool:
+    """Whether the warehouse (or a database attached to it) has the table `schema.table`."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema, table]).fetchall()[0][0])
+
+
 def insert_rows(con, table: str, rows: list[tuple]) -> None:
     """Insert many rows in one statement: each column is bound as one list and unnested (a row-by-row executemany
     costs about two milliseconds a row in DuckDB)."""

@@ -8,6 +8,7 @@ import textwrap
 
 from tradewatch import anomalies, audit, quality
 from tradewatch.settings import Settings
+from tradewatch.sql import table_exists
 from tradewatch.warehouse import open_warehouse
 
 
@@ -18,7 +19,7 @@ def alerts_summary(settings: Settings) -> str:
 
     lines = []
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
-        if _has_table(con, "marts", "anomalies"):
+        if table_exists(con, "marts", "anomalies"):
             counts = dict(con.execute("SELECT severity, count(*) FROM marts.anomalies GROUP BY 1").fetchall())
             lines.append("  marts.anomalies: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in anomalies.SEVERITIES)
                          + " (info: immaterial chapters, never sent)")
@@ -41,7 +42,7 @@ def alerts_summary(settings: Settings) -> str:
 def rerouting_summary(settings: Settings, top: int = 8) -> str:
     """The top rerouting candidates of the latest month: HS6 lines where a third country took China's place."""
     with open_warehouse(settings.duckdb_path, read_only=True) as con:
-        if not _has_table(con, "marts", "trade_diversion_monthly"):
+        if not table_exists(con, "marts", "trade_diversion_monthly"):
             return "  no rerouting monitor built yet"
         rows = con.execute(
             "SELECT period_month, hs_code, description, rerouting_partner_iso3, rerouting_partner_gain_pts, "
@@ -72,7 +73,7 @@ def warehouse_summary(settings: Settings) -> str:
         for suite, runs, passed, failed in audit.validation_counts(con):
             lines.append(f"  {suite:<26} {runs:>4} validation(s): {passed} passed, {failed} failed")
         lines.append(f"  Data Docs: {quality.docs_dir(settings) / 'index.html'}")
-        if _has_table(con, "marts", "trade_balance_monthly"):
+        if table_exists(con, "marts", "trade_balance_monthly"):
             synthetic = con.execute("SELECT bool_or(is_synthetic) FROM marts.trade_balance_monthly").fetchall()[0][0]
             label = " — SYNTHETIC sample data, not published figures" if synthetic else ""
             lines.append(f"\n  marts.trade_balance_monthly (US-reported, partner China, US$ billions){label}:")
@@ -93,11 +94,11 @@ def warehouse_summary(settings: Settings) -> str:
             ).fetchall():
                 yoys = " ".join(f"{v:+7.1f}" if v is not None else f"{'n/a':>7}" for v in (exp_yoy, imp_yoy))
                 lines.append(f"  {period:%Y-%m}  {exp:>8.2f} {imp:>8.2f}  {yoys}")
-        if _has_table(con, "marts", "commodity_trade_monthly"):
+        if table_exists(con, "marts", "commodity_trade_monthly"):
             lines += _china_reported_commodities(con)
-        if _has_table(con, "marts", "tariff_rates_daily"):
+        if table_exists(con, "marts", "tariff_rates_daily"):
             lines += _tariff_key_dates(con)
-        if _has_table(con, "marts", "prices_monthly"):
+        if table_exists(con, "marts", "prices_monthly"):
             lines.append("\n  marts.prices_monthly, latest month of each series (index level, YoY %):")
             for country, code, period, value, yoy, prelim in con.execute(
                 "SELECT country_iso3, series_code, period_month, index_value, yoy_pct, is_preliminary "
@@ -148,7 +149,3 @@ def _tariff_key_dates(con, min_change_pp: float = 0.25) -> list[str]:
                          f"{year:<7}  {events.replace(',', ' ')}")
     return lines
 
-
-def _has_table(con, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                            "AND table_name = ?", [schema, table]).fetchall()[0][0])

@@ -19,6 +19,7 @@ from tradewatch.dbt_session import PEAK_MEMORY_LABEL
 from tradewatch.errors import TradewatchError
 from tradewatch.periods import Month, format_month
 from tradewatch.settings import Settings
+from tradewatch.sql import table_exists
 from tradewatch.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,7 @@ def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str) -> BuildPlan:
     """What the next build must do: everything (first build, or the project changed), the periods whose releases
     were published (or released) since the last successful build, or nothing."""
     last = audit.last_build(con)
-    marts = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND "
-                        "table_name = 'trade_monthly'").fetchall()[0][0]
+    marts = table_exists(con, "marts", "trade_monthly")
     if not last or not marts:
         return BuildPlan("full", (), "first build")
     started_at, finished_at, built_with = last

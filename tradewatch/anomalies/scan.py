@@ -26,6 +26,7 @@ from tradewatch.anomalies.detection import SEVERITIES, Anomaly, Rules, detect, r
 from tradewatch.anomalies.events import attach_events, load_events
 from tradewatch.anomalies.series import Series, SeriesFilter, load_series
 from tradewatch.anomalies.stability import check_revision, load_first_published
+from tradewatch.sql import table_exists
 
 log = logging.getLogger("tradewatch.anomalies")
 
@@ -89,7 +90,7 @@ def changes(con: duckdb.DuckDBPyConnection, rules: Rules) -> tuple[list[date] | 
     """The months rebuilt since the last recorded scan (audit.builds) and the publishers of the datasets those
     builds read (audit.releases), or None (and why) when a full scan is due: no scan recorded, a full or unfinished
     build since, or other rules, events or detector code."""
-    if not _exists(con, findings.SCHEMA, "scans"):
+    if not table_exists(con, findings.SCHEMA, "scans"):
         return None, [], "no earlier scan recorded"
     last = con.execute(f"SELECT last_build, fingerprint FROM {findings.SCHEMA}.scans ORDER BY scanned_at DESC "
                        "LIMIT 1").fetchall()
@@ -103,7 +104,7 @@ def changes(con: duckdb.DuckDBPyConnection, rules: Rules) -> tuple[list[date] | 
         return None, [], "the marts were built before the last scan recorded its build"
     if any(mode != "incremental" or not finished for mode, finished, _, _ in builds):
         return None, [], "a full or unfinished build since the last scan"
-    months = sorted({date(m.year, m.month, 1) for *_, periods, _ in builds for m in periods})
+    months = sorted({m for *_, periods, _ in builds for m in periods})
     released = audit.publishers_of(con, sorted({d for *_, names in builds for d in names}))
     publishers = sorted({*released, *(p for r in released for p in ALSO_CHANGES.get(r, ()))})
     return months, publishers, (f"{len(builds)} build(s) since the last scan: {len(months)} month(s) of "
@@ -139,11 +140,6 @@ def _state(con: duckdb.DuckDBPyConnection, rules: Rules) -> tuple:
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.read_bytes())
     return last_build, digest.hexdigest()[:16]
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema, table]).fetchall()[0][0])
 
 
 def _log(what: str, chosen: Sequence[Series], found: Sequence[Anomaly], parts: int) -> None:

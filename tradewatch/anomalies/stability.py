@@ -16,6 +16,7 @@ import duckdb
 from tradewatch.anomalies.detection import Anomaly
 from tradewatch.anomalies.series import period_span
 from tradewatch.periods import add_months, month_range
+from tradewatch.sql import table_exists
 
 #: release_revisions' series names -> the detector's series ids (BLS series map through the price seed)
 CENSUS_SERIES = {"US imports from China": "total:USA:CHN:import", "US exports to China": "total:USA:CHN:export"}
@@ -25,8 +26,7 @@ FirstPublished = Mapping[str, Mapping[date, float]]
 
 def load_first_published(con: duckdb.DuckDBPyConnection) -> dict[str, dict[date, float]]:
     """series_id -> month -> the value as first published, for the series whose vintages are kept."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND "
-                       "table_name = 'release_revisions'").fetchall()[0][0]:
+    if not table_exists(con, "marts", "release_revisions"):
         return {}
     rows = con.execute("""
         SELECT r.source, r.series, coalesce(p.series_code, r.series), r.period_month, any_value(r.first_published_value)

@@ -21,6 +21,7 @@ import duckdb
 
 from tradewatch.errors import TradewatchError
 from tradewatch.settings import Settings
+from tradewatch.sql import table_exists
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 BASKETS = (("rare_earths", "Rare earths"), ("semiconductors", "Chips"), ("smartphones", "Phones"),
@@ -157,8 +158,7 @@ def _series(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> 
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = ?",
-                            [name]).fetchall()[0][0])
+    return table_exists(con, "marts", name)
 
 
 #: the marts the charts read (tariff_events, anomalies and publication are optional)
